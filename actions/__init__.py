@@ -1,0 +1,1 @@
+"""Concierge custom actions (Rasa SDK): identity, tiers, self-service look-ups, routing decisions, handoff."""

@@ -1,0 +1,74 @@
+"""Stack-wide settings shared by the launcher and the end-to-end tests (read from the environment)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV_SECRET = "dev-only-change-me"
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    """Ports, tokens and file locations of one running Concierge stack."""
+
+    host: str = field(default_factory=lambda: _env("CONCIERGE_HOST", "127.0.0.1"))
+    rasa_port: int = field(default_factory=lambda: int(_env("CONCIERGE_RASA_PORT", "5005")))
+    actions_port: int = field(default_factory=lambda: int(_env("CONCIERGE_ACTIONS_PORT", "5055")))
+    routing_port: int = field(default_factory=lambda: int(_env("CONCIERGE_ROUTING_PORT", "8000")))
+    rasa_token: str = field(default_factory=lambda: _env("CONCIERGE_RASA_TOKEN", DEV_SECRET))
+    service_token: str = field(default_factory=lambda: _env("CONCIERGE_SERVICE_TOKEN", DEV_SECRET))
+    identity_secret: str = field(default_factory=lambda: _env("CONCIERGE_IDENTITY_SECRET", DEV_SECRET))
+    var_dir: Path = field(default_factory=lambda: Path(_env("CONCIERGE_VAR_DIR", str(ROOT / "var"))))
+    model: Path = field(default_factory=lambda: Path(_env("CONCIERGE_MODEL", str(ROOT / "models" / "concierge.tar.gz"))))
+    endpoints: Path = field(default_factory=lambda: Path(_env("CONCIERGE_ENDPOINTS", str(ROOT / "endpoints.yml"))))
+    routing_database_url: str = field(default_factory=lambda: _env("CONCIERGE_DATABASE_URL", ""))
+    seed_demo: bool = field(default_factory=lambda: _env("CONCIERGE_SEED_DEMO", "1") == "1")
+    demo_customers: int = field(default_factory=lambda: int(_env("CONCIERGE_DEMO_CUSTOMERS", "10000")))
+
+    def with_ports(self, base: int, var_dir: Path) -> "StackSettings":
+        """A copy on ports base, base+1, base+2 with its own data folder (for tests)."""
+        return replace(self, rasa_port=base, actions_port=base + 1, routing_port=base + 2, var_dir=var_dir)
+
+    @property
+    def database_url(self) -> str:
+        return self.routing_database_url or f"sqlite:///{self.var_dir / 'routing.db'}"
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://{self.host}:{self.rasa_port}"
+
+    @property
+    def actions_url(self) -> str:
+        return f"http://{self.host}:{self.actions_port}"
+
+    @property
+    def routing_url(self) -> str:
+        return f"http://{self.host}:{self.routing_port}"
+
+    def child_env(self) -> dict[str, str]:
+        """Environment for every child process: one source of truth for URLs and secrets."""
+        env = dict(os.environ)
+        env.update(
+            CONCIERGE_HOST=self.host,
+            CONCIERGE_RASA_PORT=str(self.rasa_port),
+            CONCIERGE_ACTIONS_PORT=str(self.actions_port),
+            CONCIERGE_ROUTING_PORT=str(self.routing_port),
+            CONCIERGE_RASA_URL=self.rasa_url,
+            CONCIERGE_ROUTING_URL=self.routing_url,
+            CONCIERGE_RASA_TOKEN=self.rasa_token,
+            CONCIERGE_SERVICE_TOKEN=self.service_token,
+            CONCIERGE_IDENTITY_SECRET=self.identity_secret,
+            CONCIERGE_DATABASE_URL=self.database_url,
+            CONCIERGE_TRACKER_DB=str(self.var_dir / "tracker.db"),
+            CONCIERGE_VAR_DIR=str(self.var_dir),
+            PYTHONUNBUFFERED="1",
+            TF_CPP_MIN_LOG_LEVEL="2",
+        )
+        return env

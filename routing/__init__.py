@@ -1,0 +1,1 @@
+"""Concierge routing service: customers, orders, value tiers, routing policy, queues, agents, escalations."""

@@ -1,0 +1,40 @@
+"""FastAPI application factory of the routing service."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fastapi import FastAPI, Request
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+
+from routing.db import make_engine, session_scope
+from routing.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app; the engine lives on app.state and is disposed on shutdown."""
+    settings = settings or get_settings()
+    app = FastAPI(title="Concierge routing service", version="0.1.0")
+    engine = make_engine(settings.database_url)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @app.get("/health", tags=["ops"])
+    def health() -> dict[str, str]:
+        """Liveness and database reachability."""
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    @app.on_event("shutdown")
+    def _dispose() -> None:
+        engine.dispose()
+
+    return app
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """FastAPI dependency: one session per request."""
+    yield from session_scope(request.app.state.sessions)

@@ -1,0 +1,22 @@
+"""Alembic environment: the URL comes from the Config built by routing.cli.alembic_config."""
+
+from alembic import context
+from sqlalchemy import create_engine
+
+import routing.models  # noqa: F401  (registers every table on Base.metadata)
+from routing.db import Base
+
+config = context.config
+
+
+def run_migrations_online() -> None:
+    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    with engine.connect() as connection:
+        context.configure(connection=connection, target_metadata=Base.metadata,
+                          render_as_batch=connection.dialect.name == "sqlite")
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+run_migrations_online()

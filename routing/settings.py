@@ -1,0 +1,42 @@
+"""The routing service's one typed settings object, read from CONCIERGE_* environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV_SECRET = "dev-only-change-me"
+
+
+class Settings(BaseSettings):
+    """Configuration of the routing service; defaults suit the embedded (SQLite) mode."""
+
+    model_config = SettingsConfigDict(env_prefix="CONCIERGE_", extra="ignore")
+
+    env: str = "development"
+    host: str = "127.0.0.1"
+    routing_port: int = 8000
+    database_url: str = f"sqlite:///{ROOT / 'var' / 'routing.db'}"
+    policy_file: Path = ROOT / "routing" / "policy.yml"
+    service_token: str = DEV_SECRET
+    identity_secret: str = DEV_SECRET
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_token: str = DEV_SECRET
+
+    @model_validator(mode="after")
+    def _no_dev_secrets_in_production(self) -> "Settings":
+        if self.env != "development":
+            weak = [n for n in ("service_token", "identity_secret", "rasa_token") if getattr(self, n) == DEV_SECRET]
+            if weak:
+                raise ValueError(f"set CONCIERGE_{', CONCIERGE_'.join(w.upper() for w in weak)} outside development")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The settings, read once per process."""
+    return Settings()

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Run every test suite with the runtime it needs. Arguments are passed to each pytest run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+status=0
+run() { echo "=== $1"; shift; "$@" || status=1; }
+run "rasa data validate" .venv/bot/bin/rasa data validate --fail-on-warnings --quiet
+run "routing service tests" .venv/routing/bin/python -m pytest -q tests/routing "$@"
+run "action tests" .venv/bot/bin/python -m pytest -q -p no:cacheprovider tests/actions "$@"
+run "end-to-end tests" .venv/routing/bin/python -m pytest -q tests/e2e "$@"
+exit $status
