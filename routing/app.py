@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from routing.db import make_engine, session_scope
 from routing.settings import Settings, get_settings
+from routing.web import views as web_views
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -27,6 +29,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         return {"status": "ok"}
+
+    app.include_router(web_views.router)
+    app.mount("/static", StaticFiles(directory=web_views.STATIC), name="static")
 
     @app.on_event("shutdown")
     def _dispose() -> None:

@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     identity_secret: str = DEV_SECRET
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_token: str = DEV_SECRET
+    rasa_public_url: str = ""  # Rasa's URL as the customer's browser sees it (defaults to rasa_url)
 
     @model_validator(mode="after")
     def _no_dev_secrets_in_production(self) -> "Settings":
