@@ -61,6 +61,7 @@ class StackSettings:
             CONCIERGE_ACTIONS_PORT=str(self.actions_port),
             CONCIERGE_ROUTING_PORT=str(self.routing_port),
             CONCIERGE_RASA_URL=self.rasa_url,
+            CONCIERGE_ACTIONS_URL=self.actions_url,
             CONCIERGE_ROUTING_URL=self.routing_url,
             CONCIERGE_RASA_TOKEN=self.rasa_token,
             CONCIERGE_SERVICE_TOKEN=self.service_token,

@@ -31,6 +31,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok"}
 
     app.include_router(web_views.router)
+    # Concept routers are imported here: their views import get_session from this module.
+    from routing.customers.views import router as customers_router
+    from routing.identity.views import router as identity_router
+    from routing.orders.views import router as orders_router
+    from routing.policy.views import router as policy_router
+
+    app.include_router(identity_router)
+    app.include_router(customers_router)
+    app.include_router(orders_router)
+    app.include_router(policy_router)
+    from routing.escalations.runtime import install as install_human_support
+
+    install_human_support(app)  # queues, agents, escalations, live stream, relay, background tasks
     app.mount("/static", StaticFiles(directory=web_views.STATIC), name="static")
 
     @app.on_event("shutdown")

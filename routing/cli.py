@@ -29,9 +29,76 @@ def upgrade(database_url: str) -> None:
     command.upgrade(alembic_config(database_url), "head")
 
 
+def _sessions(settings: Settings):  # type: ignore[no-untyped-def]
+    from sqlalchemy.orm import sessionmaker
+
+    from routing.db import make_engine
+
+    return sessionmaker(make_engine(settings.database_url), expire_on_commit=False)
+
+
+def _policy(settings: Settings):  # type: ignore[no-untyped-def]
+    from routing.policy.loader import load_policy
+
+    return load_policy(settings.policy_file)
+
+
 def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
     upgrade(settings.database_url)
     print(f"routing: database ready ({settings.database_url.split('@')[-1]})")
+    if args.demo_customers > 0:
+        from routing.demo import load_demo
+
+        with _sessions(settings).begin() as session:
+            if load_demo(session, _policy(settings), args.demo_customers, seed=args.seed):
+                print(f"routing: demo shop loaded ({args.demo_customers} customers + 4 demo accounts), tiers computed")
+        if settings.env == "development":
+            from routing.agents.demo import create_demo_agents
+
+            with _sessions(settings).begin() as session:
+                if create_demo_agents(session):
+                    print("routing: demo agents alice (vip, priority), bob (priority, general), carol (general); "
+                          "password 'demo'")
+    return 0
+
+
+def cmd_tiers_recompute(settings: Settings, args: argparse.Namespace) -> int:
+    from routing.tiers.service import recompute_all
+
+    with _sessions(settings).begin() as session:
+        print(f"routing: tiers recomputed for {recompute_all(session, _policy(settings))} customers")
+    return 0
+
+
+def cmd_import_csv(settings: Settings, args: argparse.Namespace) -> int:
+    from routing.csv_import import import_csv
+
+    with _sessions(settings).begin() as session:
+        report = import_csv(session, _policy(settings), args.customers, args.orders)
+        if not report.ok:
+            session.rollback()
+            print(f"import refused, nothing imported ({len(report.errors)} problems):", file=sys.stderr)
+            for error in report.errors:
+                print(f"  {error}", file=sys.stderr)
+            return 1
+    print(f"imported {report.customers} customers and {report.orders} orders; tiers recomputed")
+    return 0
+
+
+def cmd_report_tiers(settings: Settings, args: argparse.Namespace) -> int:
+    from routing.tiers.report import write_report
+
+    with _sessions(settings)() as session:
+        text, md_path, png_path = write_report(session, _policy(settings), args.out)
+    print(text)
+    print(f"written: {md_path}, {png_path}")
+    return 0
+
+
+def cmd_bench_lookup(settings: Settings, args: argparse.Namespace) -> int:
+    from routing.bench_lookup import print_result, run
+
+    print_result(run(args.database_url, args.customers, args.lookups, _policy(settings)))
     return 0
 
 
@@ -48,7 +115,28 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("init", help="create/migrate the database (and load the demo shop when empty)")
     p.add_argument("--demo-customers", type=int, default=0, help="load a demo shop of N customers when empty")
+    p.add_argument("--seed", type=int, default=42, help="demo generator seed")
     p.set_defaults(func=cmd_init)
+    p = sub.add_parser("tiers", help="value tiers")
+    tiers_sub = p.add_subparsers(dest="tiers_command", required=True)
+    tiers_sub.add_parser("recompute", help="recompute every customer's tier").set_defaults(func=cmd_tiers_recompute)
+    p = sub.add_parser("import-csv", help="import customers/orders CSV (all or nothing, per-row error report)")
+    p.add_argument("--customers", type=Path, help="customers CSV")
+    p.add_argument("--orders", type=Path, help="orders CSV")
+    p.set_defaults(func=cmd_import_csv)
+    p = sub.add_parser("report", help="reports")
+    report_sub = p.add_subparsers(dest="report_command", required=True)
+    p = report_sub.add_parser("tiers", help="customers and revenue share per tier (Markdown + PNG)")
+    p.add_argument("--out", type=Path, default=Path("reports"), help="output folder")
+    p.set_defaults(func=cmd_report_tiers)
+    p = sub.add_parser("bench-lookup", help="time customer/tier look-ups (p50/p95/p99 ms)")
+    p.add_argument("--customers", type=int, default=100_000)
+    p.add_argument("--lookups", type=int, default=2000)
+    p.add_argument("--database-url", default=None, help="an empty scratch database (default: a temp SQLite file)")
+    p.set_defaults(func=cmd_bench_lookup)
+    from routing.escalations.commands import register as register_human_support
+
+    register_human_support(sub)  # agents add, escalations expire, bench-claims
     p = sub.add_parser("serve", help="run the HTTP service")
     p.set_defaults(func=cmd_serve)
     return parser

@@ -1,0 +1,1 @@
+"""Support agents: accounts, queues they serve, status, login tokens."""

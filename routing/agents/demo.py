@@ -1,0 +1,21 @@
+"""Demo agents for development: alice (vip, priority), bob (priority, general), carol (general), password "demo"."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from routing.agents.service import create_agent, get_by_login
+
+DEMO_AGENTS = (("alice", "Alice", ["vip", "priority"]), ("bob", "Bob", ["priority", "general"]),
+               ("carol", "Carol", ["general"]))
+
+
+def create_demo_agents(session: Session) -> int:
+    """Create the missing demo agents (call only when settings.env == "development"); returns how many were added."""
+    added = 0
+    for login, name, queues in DEMO_AGENTS:
+        if get_by_login(session, login) is None:
+            create_agent(session, login, name, "demo", queues, max_chats=3, team="demo")
+            added += 1
+    session.flush()
+    return added

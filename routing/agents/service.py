@@ -1,0 +1,73 @@
+"""Agent accounts: creation, password login, opaque tokens, status."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+from pwdlib import PasswordHash
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from routing.agents.models import AGENT_STATUSES, Agent, AgentQueue, AgentToken
+from routing.sqltypes import utcnow
+
+TOKEN_TTL = timedelta(hours=12)
+
+
+@lru_cache
+def _hasher() -> PasswordHash:
+    return PasswordHash.recommended()
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_agent(session: Session, login: str, name: str, password: str, queues: list[str],
+                 max_chats: int = 3, team: str | None = None) -> Agent:
+    """Create an agent serving `queues` (password hashed with argon2)."""
+    agent = Agent(login=login, name=name, password_hash=_hasher().hash(password), max_chats=max_chats, team=team,
+                  queue_links=[AgentQueue(queue=q) for q in dict.fromkeys(queues)])
+    session.add(agent)
+    session.flush()
+    return agent
+
+
+def get_by_login(session: Session, login: str) -> Agent | None:
+    """The agent with this login, if any."""
+    return session.scalars(select(Agent).where(Agent.login == login)).one_or_none()
+
+
+def login(session: Session, login_name: str, password: str) -> tuple[Agent, str] | None:
+    """Check the password and issue a token; None when the login or password is wrong."""
+    agent = get_by_login(session, login_name)
+    if agent is None:
+        _hasher().hash(password)  # same cost whether or not the login exists
+        return None
+    if not _hasher().verify(password, agent.password_hash):
+        return None
+    token = secrets.token_urlsafe(32)
+    session.add(AgentToken(agent_id=agent.id, token_hash=_digest(token), expires_at=utcnow() + TOKEN_TTL))
+    session.flush()
+    return agent, token
+
+
+def agent_for_token(session: Session, token: str, now: datetime | None = None) -> Agent | None:
+    """The agent a (non-expired) token belongs to."""
+    row = session.scalars(select(AgentToken).where(AgentToken.token_hash == _digest(token))).one_or_none()
+    if row is None or row.expires_at <= (now or utcnow()):
+        return None
+    return session.get(Agent, row.agent_id)
+
+
+def set_status(session: Session, agent: Agent, status: str) -> Agent:
+    """Set online/away/offline."""
+    if status not in AGENT_STATUSES:
+        raise ValueError(f"status must be one of {', '.join(AGENT_STATUSES)}")
+    agent.status = status
+    agent.status_changed_at = utcnow()
+    session.flush()
+    return agent

@@ -1,0 +1,19 @@
+"""Service-token authentication of the internal API (the bot's action server and other services)."""
+
+from __future__ import annotations
+
+import hmac
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+_bearer = HTTPBearer(auto_error=False, description="CONCIERGE_SERVICE_TOKEN")
+
+
+def require_service_token(request: Request,
+                          credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> None:
+    """FastAPI dependency: 401 unless `Authorization: Bearer <CONCIERGE_SERVICE_TOKEN>` is sent."""
+    expected: str = request.app.state.settings.service_token
+    if credentials is None or not hmac.compare_digest(credentials.credentials.encode(), expected.encode()):
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Missing or invalid service token.",
+                            headers={"WWW-Authenticate": "Bearer"})

@@ -1,0 +1,1 @@
+"""Escalations to humans: lifecycle, handoff packet, claims, messages, notes, relay to Rasa."""

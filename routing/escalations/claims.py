@@ -1,0 +1,100 @@
+"""Claiming escalations atomically.
+
+One algorithm for both databases: first write to the agent's row (on PostgreSQL a row lock that serializes this
+agent's claims, so capacity holds; on SQLite the database write lock, which serializes all writers), count the
+agent's load, then take the best waiting escalation with `FOR UPDATE SKIP LOCKED` (PostgreSQL; SQLite has no
+row locks and needs none under its single writer) and a conditional `UPDATE ... WHERE status = 'waiting'` whose
+row count is checked, then commit.
+
+Claim order: priority aged by waiting time (+1 per `fairness.aging.seconds_per_point` waited, at most `max_bonus`;
+integer arithmetic that both databases evaluate the same way), then SLA due time (none last), then arrival.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ColumnElement, case, func, literal, select, update
+from sqlalchemy.orm import Session
+
+from routing.agents.models import Agent
+from routing.escalations.flows import transition
+from routing.escalations.models import Escalation
+from routing.escalations.service import AtCapacity, NotFound, announce
+from routing.policy.schema import Policy
+from routing.sqltypes import utcnow
+
+CLAIMABLE = ("waiting", "callback_requested", "ticket")
+
+
+def effective_priority_sql(policy: Policy, now: datetime) -> ColumnElement[int]:
+    """SQL for routing.queues.service.effective_priority: priority + whole aging periods waited (capped)."""
+    aging = policy.fairness.aging
+    waited = literal(int(now.timestamp()), BigInteger) - Escalation.enqueued_epoch
+    bonus = waited // literal(aging.seconds_per_point, BigInteger)
+    return Escalation.priority + case((bonus > aging.max_bonus, aging.max_bonus), else_=bonus)
+
+
+def _lock_agent(session: Session, agent_id: int, now: datetime) -> Agent:
+    session.execute(update(Agent).where(Agent.id == agent_id).values(last_claim_at=now))
+    agent = session.scalars(select(Agent).where(Agent.id == agent_id)
+                            .execution_options(populate_existing=True)).one()
+    load = session.scalar(select(func.count()).select_from(Escalation).where(
+        Escalation.agent_id == agent_id, Escalation.status.in_(("assigned", "active")))) or 0
+    if load >= agent.max_chats:
+        session.rollback()
+        raise AtCapacity(f"you already handle {load} of {agent.max_chats} chats")
+    return agent
+
+
+def _assign(session: Session, esc: Escalation, agent: Agent, now: datetime, kind: str) -> Escalation | None:
+    taken = session.execute(update(Escalation).where(Escalation.id == esc.id, Escalation.status == esc.status)
+                            .values(agent_id=agent.id).execution_options(synchronize_session=False)).rowcount
+    if taken != 1:
+        session.rollback()
+        return None
+    esc.agent_id = agent.id
+    transition(session, esc, "assigned", kind, f"agent:{agent.login}", now, agent_id=agent.id)
+    announce(session, "escalation.updated", esc)
+    session.commit()
+    return esc
+
+
+def claim_next(session: Session, agent_id: int, policy: Policy, queues: Iterable[str] | None = None,
+               now: datetime | None = None) -> Escalation | None:
+    """Assign the best waiting escalation of the agent's queues (optionally narrowed to `queues`) to the agent.
+    None when nothing waits; AtCapacity when the agent is full."""
+    now = now or utcnow()
+    session.commit()  # start a fresh transaction whose first statement is the agent-row write
+    agent = _lock_agent(session, agent_id, now)
+    served = set(agent.queues)
+    wanted = served & set(queues) if queues is not None else served
+    if not wanted:
+        session.rollback()
+        return None
+    esc = session.scalars(
+        select(Escalation).where(Escalation.status == "waiting", Escalation.queue.in_(sorted(wanted)))
+        .order_by(effective_priority_sql(policy, now).desc(), Escalation.sla_due_at.asc().nulls_last(), Escalation.id)
+        .limit(1).with_for_update(skip_locked=True)).first()
+    if esc is None:
+        session.rollback()
+        return None
+    return _assign(session, esc, agent, now, "claimed")
+
+
+def claim(session: Session, agent_id: int, escalation_id: int, now: datetime | None = None) -> Escalation | None:
+    """Assign one specific escalation (waiting, or a callback/ticket) to the agent. NotFound when it is not in a
+    queue the agent serves; None when someone else got it first; AtCapacity when the agent is full."""
+    now = now or utcnow()
+    session.commit()
+    agent = _lock_agent(session, agent_id, now)
+    esc = session.scalars(select(Escalation).where(Escalation.id == escalation_id)
+                          .with_for_update().execution_options(populate_existing=True)).first()
+    if esc is None or esc.queue not in agent.queues:
+        session.rollback()
+        raise NotFound(escalation_id)
+    if esc.status not in CLAIMABLE:
+        session.rollback()
+        return None
+    return _assign(session, esc, agent, now, "claimed")

@@ -1,0 +1,36 @@
+"""Relay from the routing service into the customer's Rasa conversation (agent replies, end of the handoff)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from routing.webhooks import post_json
+
+
+class RasaRelay:
+    """Talks to Rasa's HTTP API (token auth). Each call retries a few times, then raises for the outbox to retry."""
+
+    def __init__(self, rasa_url: str, rasa_token: str, timeout: float = 5.0, attempts: int = 3) -> None:
+        self.rasa_url = rasa_url.rstrip("/")
+        self.rasa_token = rasa_token
+        self.timeout = timeout
+        self.attempts = attempts
+
+    def _post(self, path: str, params: dict[str, str], body: object) -> None:
+        post_json(f"{self.rasa_url}{path}", body, params={**params, "token": self.rasa_token},
+                  timeout=self.timeout, attempts=self.attempts)
+
+    def send_agent_message(self, conversation_id: str, text: str, agent_name: str) -> None:
+        """Append a bot-uttered event carrying the agent's text; Rasa sends it to the customer's latest channel."""
+        event = {"event": "bot", "text": text, "metadata": {"agent": agent_name, "source": "human"},
+                 "timestamp": datetime.now(timezone.utc).timestamp()}
+        # Rasa forwards appended bot events to the output channel only with execute_side_effects=true
+        # (rasa/server.py append_events → processor.execute_side_effects).
+        self._post(f"/conversations/{conversation_id}/tracker/events",
+                   {"output_channel": "latest", "execute_side_effects": "true"}, [event])
+
+    def end_handoff(self, conversation_id: str, status: str, disposition: str | None) -> None:
+        """Resume the bot: trigger EXTERNAL_handoff_ended with the outcome as entities."""
+        self._post(f"/conversations/{conversation_id}/trigger_intent", {"output_channel": "latest"},
+                   {"name": "EXTERNAL_handoff_ended",
+                    "entities": {"handoff_status": status, "disposition": disposition or ""}})

@@ -1,0 +1,197 @@
+"""Request and response bodies of the escalation API (service side and agent side)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Text = Field(min_length=1, max_length=4000)
+
+
+class TranscriptLine(BaseModel):
+    """One line of the conversation before the handoff."""
+
+    role: Literal["customer", "bot", "agent"]
+    text: str = Field(max_length=4000)
+    at: datetime | None = None
+
+
+class Contact(BaseModel):
+    """How to reach the customer for a callback or ticket."""
+
+    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    phone: str | None = Field(default=None, max_length=32, pattern=r"^\+?[0-9 ()./-]{5,32}$")
+    name: str | None = Field(default=None, max_length=120)
+
+
+class EscalationIn(BaseModel):
+    """The handoff packet the bot sends."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    conversation_id: str = Field(min_length=1, max_length=128)
+    idempotency_key: str = Field(min_length=1, max_length=128)
+    customer_id: int | None = None
+    tier: str = Field(min_length=1, max_length=16)
+    tier_reason: str = Field(default="", max_length=2000)
+    queue: str = Field(min_length=1, max_length=64)
+    priority: int = Field(default=0, ge=0, le=1000)
+    sla_seconds: int | None = Field(default=None, gt=0)
+    reason: str = Field(default="", max_length=2000)
+    rule: str = Field(default="", max_length=128)
+    intent: str = Field(default="", max_length=128)
+    facts: dict[str, Any] = Field(default_factory=dict)
+    summary: str = Field(default="", max_length=4000)
+    transcript: list[TranscriptLine] = Field(default_factory=list, max_length=500)
+    contact: Contact | None = None
+
+
+class EscalationStatusOut(BaseModel):
+    """What the bot (and through it the customer) learns about an escalation. Never carries internal notes."""
+
+    id: int
+    conversation_id: str
+    status: str
+    queue: str
+    position: int | None
+    estimated_wait_seconds: int | None
+    queue_open: bool
+    staffed: bool
+    alternative: Literal["callback", "ticket"] | None
+    expires_at: datetime | None
+    next_open_at: datetime | None = None
+
+
+class CustomerMessageIn(BaseModel):
+    """A customer's message during the handoff, forwarded by the bot."""
+
+    text: str = Text
+    idempotency_key: str = Field(min_length=1, max_length=128)
+
+
+class CallbackIn(BaseModel):
+    """The customer accepts a callback instead of waiting."""
+
+    contact: Contact
+
+
+class AbandonIn(BaseModel):
+    """The customer left before a human finished."""
+
+    reason: str = Field(default="customer left", max_length=500)
+
+
+class IdOut(BaseModel):
+    """The id of something created."""
+
+    id: int
+
+
+class MessageOut(BaseModel):
+    """A customer ↔ agent message."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    sender: str
+    agent_id: int | None
+    text: str
+    created_at: datetime
+
+
+class NoteOut(BaseModel):
+    """An internal note (agents only)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    agent_id: int | None
+    text: str
+    created_at: datetime
+
+
+class EventOut(BaseModel):
+    """One audit-trail step."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    at: datetime
+    kind: str
+    from_status: str | None
+    to_status: str
+    actor: str
+    reason: str
+
+
+class EscalationSummary(BaseModel):
+    """An escalation as listed in an agent's console."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    conversation_id: str
+    status: str
+    queue: str
+    priority: int
+    tier: str
+    intent: str
+    reason: str
+    summary: str
+    customer_id: int | None
+    agent_id: int | None
+    alternative: str | None
+    created_at: datetime
+    assigned_at: datetime | None
+    sla_due_at: datetime | None
+    expires_at: datetime | None
+
+
+class EscalationDetail(EscalationSummary):
+    """The full handoff packet with the conversation, notes and audit trail (agents only)."""
+
+    tier_reason: str
+    rule: str
+    facts: dict[str, Any]
+    transcript: list[dict[str, Any]]
+    contact: dict[str, Any] | None
+    disposition: str | None
+    active_at: datetime | None
+    closed_at: datetime | None
+    messages: list[MessageOut]
+    notes: list[NoteOut]
+    events: list[EventOut]
+
+
+class ClaimIn(BaseModel):
+    """Which of my queues to claim from (all I serve when omitted)."""
+
+    queues: list[str] | None = None
+
+
+class AgentTextIn(BaseModel):
+    """A reply to the customer or an internal note."""
+
+    text: str = Text
+
+
+class TransferIn(BaseModel):
+    """Move the escalation to another queue."""
+
+    queue: str = Field(min_length=1, max_length=64)
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class ResolveIn(BaseModel):
+    """Close with a disposition code from the policy file."""
+
+    disposition: str = Field(min_length=1, max_length=64)
+    note: str | None = Field(default=None, max_length=4000)
+
+
+class HandbackIn(BaseModel):
+    """Hand the conversation back to the bot."""
+
+    disposition: str | None = Field(default=None, max_length=64)
+    note: str | None = Field(default=None, max_length=4000)

@@ -1,0 +1,294 @@
+"""Escalation use cases. Each mutating function is one unit of work: it commits, which publishes its live events
+and wakes the outbox (see routing.live and routing.escalations.outbox)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from routing.agents.models import Agent
+from routing.escalations import outbox
+from routing.escalations.flows import InvalidTransition, record, transition
+from routing.escalations.models import OPEN_STATUSES, Escalation, EscalationEvent, Message, Note
+from routing.escalations.schemas import Contact, EscalationIn, EscalationStatusOut, EscalationSummary
+from routing.live import queue_event
+from routing.queues import service as queues
+from routing.policy.schema import Policy, QueueDefinition
+from routing.sqltypes import utcnow
+
+__all__ = ["InvalidTransition", "NotFound", "Invalid", "AtCapacity"]
+
+
+class NotFound(Exception):
+    """No such escalation (or not one the caller may see)."""
+
+
+class Invalid(Exception):
+    """A field has a value the policy does not allow."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+class AtCapacity(Exception):
+    """The agent already handles as many chats as allowed."""
+
+
+def _summary(esc: Escalation) -> dict[str, Any]:
+    return EscalationSummary.model_validate(esc).model_dump(mode="json")
+
+
+def announce(session: Session, type_: str, esc: Escalation, *extra_queues: str) -> None:
+    queue_event(session, type_, {esc.queue, *extra_queues}, {"escalation": _summary(esc)})
+
+
+def status_out(session: Session, esc: Escalation, policy: Policy, now: datetime | None = None
+               ) -> EscalationStatusOut:
+    """The customer-facing view of an escalation: status, position, wait estimate, alternative."""
+    now = now or utcnow()
+    cfg = queues.find_queue(policy, esc.queue)
+    online, free = queues.online_capacity(session, esc.queue)
+    position = queues.position_of(session, esc, policy, now)
+    eta = None
+    if position is not None:
+        eta = queues.estimate_wait(position, online, free, queues.average_handle_seconds(session, esc.queue))
+    return EscalationStatusOut(
+        id=esc.id, conversation_id=esc.conversation_id, status=esc.status, queue=esc.queue, position=position,
+        estimated_wait_seconds=eta, queue_open=cfg.business_hours.is_open(now) if cfg else False,
+        staffed=online > 0, alternative=esc.alternative, expires_at=esc.expires_at,  # type: ignore[arg-type]
+        next_open_at=queues.next_open_at(cfg.business_hours, now) if cfg else None)
+
+
+def _queue(policy: Policy, name: str) -> QueueDefinition:
+    cfg = queues.find_queue(policy, name)
+    if cfg is None:
+        raise Invalid("queue", f"unknown queue {name!r}; known: {', '.join(q.name for q in policy.queues)}")
+    return cfg
+
+
+def get(session: Session, escalation_id: int) -> Escalation:
+    """The escalation or NotFound."""
+    esc = session.get(Escalation, escalation_id)
+    if esc is None:
+        raise NotFound(escalation_id)
+    return esc
+
+
+def find_open(session: Session, conversation_id: str) -> Escalation | None:
+    """The conversation's escalation that is waiting, assigned or active."""
+    return session.scalars(select(Escalation).where(
+        Escalation.conversation_id == conversation_id, Escalation.status.in_(OPEN_STATUSES))).first()
+
+
+def _existing(session: Session, data: EscalationIn) -> Escalation | None:
+    return (session.scalars(select(Escalation).where(Escalation.idempotency_key == data.idempotency_key)).first()
+            or find_open(session, data.conversation_id))
+
+
+def create(session: Session, data: EscalationIn, policy: Policy, now: datetime | None = None
+           ) -> tuple[Escalation, bool]:
+    """Open an escalation from a handoff packet; returns (escalation, created). The same idempotency key or an
+    already open escalation of the conversation returns that one. A closed queue gives a ticket, an unstaffed
+    one keeps the customer waiting with a callback offered (`alternative`)."""
+    now = now or utcnow()
+    existing = _existing(session, data)
+    if existing is not None:
+        return existing, False
+    cfg = _queue(policy, data.queue)
+    online, _ = queues.online_capacity(session, cfg.name)
+    if not cfg.business_hours.is_open(now):
+        status = "callback_requested" if cfg.out_of_hours == "callback" else "ticket"
+        alternative, expires_at = cfg.out_of_hours, None
+    else:
+        status, alternative = "waiting", (None if online else cfg.out_of_hours)
+        expires_at = now + timedelta(seconds=cfg.escalation_timeout_seconds)
+    esc = Escalation(
+        conversation_id=data.conversation_id, idempotency_key=data.idempotency_key, customer_id=data.customer_id,
+        tier=data.tier, tier_reason=data.tier_reason, queue=cfg.name, priority=data.priority,
+        enqueued_epoch=int(now.timestamp()), sla_seconds=data.sla_seconds,
+        sla_due_at=now + timedelta(seconds=data.sla_seconds) if data.sla_seconds else None, reason=data.reason,
+        rule=data.rule, intent=data.intent, facts=data.facts, summary=data.summary,
+        transcript=[line.model_dump(mode="json") for line in data.transcript],
+        contact=data.contact.model_dump() if data.contact else None, status=status, alternative=alternative,
+        created_at=now, updated_at=now, expires_at=expires_at)
+    session.add(esc)
+    try:
+        session.flush()
+    except IntegrityError:  # a concurrent request created it first
+        session.rollback()
+        existing = _existing(session, data)
+        if existing is None:
+            raise
+        return existing, False
+    record(session, esc, "created", "bot", data.reason, now=now)
+    if status == "waiting" and cfg.webhook_url:
+        outbox.enqueue(session, "webhook", esc.conversation_id, {"url": cfg.webhook_url, "escalation": _summary(esc)})
+    announce(session, "escalation.created", esc)
+    session.commit()
+    return esc, True
+
+
+def add_customer_message(session: Session, escalation_id: int, text: str, idempotency_key: str) -> Message:
+    """Store a customer's message (once per idempotency key) and show it to the agents."""
+    esc = get(session, escalation_id)
+    existing = session.scalars(select(Message).where(
+        Message.escalation_id == esc.id, Message.idempotency_key == idempotency_key)).first()
+    if existing is not None:
+        return existing
+    if esc.status not in OPEN_STATUSES:
+        raise InvalidTransition(f"escalation is {esc.status}; the customer is talking to the bot again")
+    msg = Message(escalation_id=esc.id, sender="customer", text=text, idempotency_key=idempotency_key)
+    session.add(msg)
+    session.flush()
+    queue_event(session, "message.created", {esc.queue},
+                {"escalation_id": esc.id, "message": {"id": msg.id, "sender": "customer", "text": text,
+                                                      "created_at": msg.created_at.isoformat()}})
+    session.commit()
+    return msg
+
+
+def _mine(esc: Escalation, agent: Agent) -> None:
+    if esc.agent_id != agent.id or esc.status not in ("assigned", "active"):
+        raise InvalidTransition("only the agent handling this escalation can do that")
+
+
+def add_agent_message(session: Session, esc: Escalation, agent: Agent, text: str) -> Message:
+    """The handling agent replies; the first reply makes the escalation active. Relayed to the customer."""
+    _mine(esc, agent)
+    now = utcnow()
+    if esc.status == "assigned":
+        transition(session, esc, "active", "first_reply", f"agent:{agent.login}", now, agent_id=agent.id)
+    msg = Message(escalation_id=esc.id, sender="agent", agent_id=agent.id, text=text, created_at=now)
+    session.add(msg)
+    session.flush()
+    outbox.enqueue(session, "agent_message", esc.conversation_id, {"text": text, "agent_name": agent.name})
+    queue_event(session, "message.created", {esc.queue},
+                {"escalation_id": esc.id, "message": {"id": msg.id, "sender": "agent", "agent": agent.name,
+                                                      "text": text, "created_at": now.isoformat()}})
+    session.commit()
+    return msg
+
+
+def add_note(session: Session, esc: Escalation, agent: Agent, text: str) -> Note:
+    """An internal note: stored apart from messages and never relayed or shown to the customer."""
+    note = Note(escalation_id=esc.id, agent_id=agent.id, text=text)
+    session.add(note)
+    session.flush()
+    session.commit()
+    return note
+
+
+def transfer(session: Session, esc: Escalation, agent: Agent, queue: str, reason: str, policy: Policy
+             ) -> Escalation:
+    """Put the escalation back to waiting in another queue (it keeps its waiting time for aging)."""
+    _mine(esc, agent)
+    cfg = _queue(policy, queue)
+    now = utcnow()
+    old = esc.queue
+    transition(session, esc, "waiting", "transferred", f"agent:{agent.login}", now,
+               reason=f"{old} → {queue}: {reason}", agent_id=agent.id)
+    esc.queue, esc.agent_id = cfg.name, None
+    esc.expires_at = now + timedelta(seconds=cfg.escalation_timeout_seconds)
+    announce(session, "escalation.updated", esc, old)
+    session.commit()
+    return esc
+
+
+def _close(session: Session, esc: Escalation, agent: Agent, to_status: str, disposition: str | None,
+           note: str | None, policy: Policy) -> Escalation:
+    _mine(esc, agent)
+    codes = queues.dispositions(policy)
+    if disposition is not None and disposition not in codes:
+        raise Invalid("disposition", f"unknown disposition {disposition!r}; use one of {', '.join(codes)}")
+    now = utcnow()
+    kind = "resolved" if to_status == "resolved" else "handed_back"
+    transition(session, esc, to_status, kind, f"agent:{agent.login}", now, reason=note or disposition or "",
+               agent_id=agent.id)
+    esc.disposition = disposition
+    if note:
+        session.add(Note(escalation_id=esc.id, agent_id=agent.id, text=note, created_at=now))
+    outbox.enqueue(session, "end_handoff", esc.conversation_id, {"status": to_status, "disposition": disposition})
+    announce(session, "escalation.updated", esc)
+    session.commit()
+    return esc
+
+
+def resolve(session: Session, esc: Escalation, agent: Agent, disposition: str, note: str | None,
+            policy: Policy) -> Escalation:
+    """Close as resolved with a disposition code; the bot resumes the conversation."""
+    return _close(session, esc, agent, "resolved", disposition, note, policy)
+
+
+def handback(session: Session, esc: Escalation, agent: Agent, disposition: str | None, note: str | None,
+             policy: Policy) -> Escalation:
+    """Return the conversation to the bot."""
+    return _close(session, esc, agent, "returned_to_bot", disposition, note, policy)
+
+
+def abandon(session: Session, escalation_id: int, reason: str) -> Escalation:
+    """The customer left; nothing is relayed (nobody is there to hear it)."""
+    esc = get(session, escalation_id)
+    transition(session, esc, "abandoned", "abandoned", "customer", utcnow(), reason=reason)
+    announce(session, "escalation.updated", esc)
+    session.commit()
+    return esc
+
+
+def request_callback(session: Session, escalation_id: int, contact: Contact) -> Escalation:
+    """The customer prefers a callback (queue unstaffed, escalation expired, or a ticket): capture the contact."""
+    if not (contact.email or contact.phone):
+        raise Invalid("contact", "an email or a phone number is needed for a callback")
+    esc = get(session, escalation_id)
+    transition(session, esc, "callback_requested", "callback_requested", "customer", utcnow(),
+               reason="customer asked to be called back")
+    esc.contact, esc.alternative, esc.agent_id = contact.model_dump(), "callback", None
+    announce(session, "escalation.updated", esc)
+    session.commit()
+    return esc
+
+
+def expire_due(session: Session, now: datetime | None = None, limit: int = 500) -> int:
+    """Expire waiting escalations past their queue's timeout: the bot resumes and offers a callback."""
+    now = now or utcnow()
+    due = list(session.scalars(select(Escalation).where(
+        Escalation.status == "waiting", Escalation.expires_at <= now)
+        .order_by(Escalation.expires_at).limit(limit).with_for_update(skip_locked=True)))
+    for esc in due:
+        transition(session, esc, "expired", "expired", "system", now, reason="nobody picked it up in time")
+        esc.alternative = "callback"
+        outbox.enqueue(session, "end_handoff", esc.conversation_id, {"status": "expired", "disposition": None})
+        announce(session, "escalation.updated", esc)
+    session.commit()
+    return len(due)
+
+
+def visible_to(esc: Escalation, agent: Agent) -> bool:
+    """Agents see only escalations of queues they serve (and the ones they handle)."""
+    return esc.queue in agent.queues or esc.agent_id == agent.id
+
+
+def list_for_agent(session: Session, agent: Agent, queue: str | None, status: str | None,
+                   limit: int = 200) -> list[Escalation]:
+    """Escalations of my queues (open work by default), in queue order."""
+    if queue is not None and queue not in agent.queues:
+        raise NotFound(queue)
+    names = [queue] if queue else agent.queues
+    statuses = [status] if status else ["waiting", "assigned", "active", "callback_requested", "ticket"]
+    return list(session.scalars(select(Escalation).where(Escalation.queue.in_(names), Escalation.status.in_(statuses))
+                                .order_by(Escalation.priority.desc(), Escalation.created_at).limit(limit)))
+
+
+def detail(session: Session, esc: Escalation) -> dict[str, Any]:
+    """Packet, messages, notes and audit trail (for agents)."""
+    messages = session.scalars(select(Message).where(Message.escalation_id == esc.id).order_by(Message.id)).all()
+    notes = session.scalars(select(Note).where(Note.escalation_id == esc.id).order_by(Note.id)).all()
+    events = session.scalars(select(EscalationEvent).where(EscalationEvent.escalation_id == esc.id)
+                             .order_by(EscalationEvent.id)).all()
+    return {**{c: getattr(esc, c) for c in esc.__table__.columns.keys()},
+            "messages": messages, "notes": notes, "events": events}

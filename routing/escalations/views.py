@@ -1,0 +1,180 @@
+"""Escalation HTTP API: the bot's side (service token) and the agents' side (agent token, live stream)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
+from sqlalchemy.orm import Session, sessionmaker
+
+from routing.agents.deps import current_agent, unauthorized
+from routing.agents.models import Agent
+from routing.agents.service import agent_for_token
+from routing.app import get_session
+from routing.auth import require_service_token
+from routing.escalations import claims, service
+from routing.escalations.models import Escalation
+from routing.escalations.schemas import (AbandonIn, AgentTextIn, CallbackIn, ClaimIn, CustomerMessageIn,
+                                         EscalationDetail, EscalationIn, EscalationStatusOut, EscalationSummary,
+                                         HandbackIn, IdOut, ResolveIn, TransferIn)
+from routing.policy.deps import get_policy
+from routing.policy.schema import Policy
+
+SessionDep = Annotated[Session, Depends(get_session)]
+PolicyDep = Annotated[Policy, Depends(get_policy)]
+AgentDep = Annotated[Agent, Depends(current_agent)]
+
+service_router = APIRouter(prefix="/api/v1", tags=["escalations (bot)"], dependencies=[Depends(require_service_token)])
+agent_router = APIRouter(prefix="/api/v1/agent", tags=["escalations (agent)"])
+
+
+# ---- bot side -------------------------------------------------------------------------------------------------
+
+@service_router.post("/escalations", response_model=EscalationStatusOut, status_code=status.HTTP_201_CREATED,
+                     responses={200: {"description": "already open for this conversation / idempotency key"}})
+def create_escalation(body: EscalationIn, response: Response, session: SessionDep, policy: PolicyDep
+                      ) -> EscalationStatusOut:
+    """Hand a conversation to a human queue. Closed queue → `ticket` or `callback_requested` (per the queue's
+    `out_of_hours`); open but nobody online → `waiting` with `alternative` set so the bot can offer it."""
+    esc, created = service.create(session, body, policy)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return service.status_out(session, esc, policy)
+
+
+@service_router.get("/escalations/open", response_model=EscalationStatusOut)
+def open_escalation(conversation_id: Annotated[str, Query(min_length=1, max_length=128)], session: SessionDep,
+                    policy: PolicyDep) -> EscalationStatusOut:
+    """The conversation's waiting/assigned/active escalation, or 404."""
+    esc = service.find_open(session, conversation_id)
+    if esc is None:
+        raise service.NotFound(conversation_id)
+    return service.status_out(session, esc, policy)
+
+
+@service_router.get("/escalations/{escalation_id}", response_model=EscalationStatusOut)
+def escalation_status(escalation_id: int, session: SessionDep, policy: PolicyDep) -> EscalationStatusOut:
+    """Status, position and wait estimate of one escalation."""
+    return service.status_out(session, service.get(session, escalation_id), policy)
+
+
+@service_router.post("/escalations/{escalation_id}/customer-messages", response_model=IdOut,
+                     status_code=status.HTTP_201_CREATED)
+def customer_message(escalation_id: int, body: CustomerMessageIn, session: SessionDep) -> IdOut:
+    """A customer's message during the handoff (stored once per idempotency key, shown live to agents)."""
+    return IdOut(id=service.add_customer_message(session, escalation_id, body.text, body.idempotency_key).id)
+
+
+@service_router.post("/escalations/{escalation_id}/callback", response_model=EscalationStatusOut)
+def request_callback(escalation_id: int, body: CallbackIn, session: SessionDep, policy: PolicyDep
+                     ) -> EscalationStatusOut:
+    """The customer prefers to be called back (unstaffed queue, expired wait, out of hours)."""
+    return service.status_out(session, service.request_callback(session, escalation_id, body.contact), policy)
+
+
+@service_router.post("/escalations/{escalation_id}/abandon", response_model=EscalationStatusOut)
+def abandon(escalation_id: int, body: AbandonIn, session: SessionDep, policy: PolicyDep) -> EscalationStatusOut:
+    """The customer left the conversation."""
+    return service.status_out(session, service.abandon(session, escalation_id, body.reason), policy)
+
+
+# ---- agent side -----------------------------------------------------------------------------------------------
+
+def _visible(session: Session, escalation_id: int, agent: Agent) -> Escalation:
+    esc = session.get(Escalation, escalation_id)
+    if esc is None or not service.visible_to(esc, agent):
+        raise service.NotFound(escalation_id)
+    return esc
+
+
+@agent_router.get("/escalations", response_model=list[EscalationSummary])
+def list_escalations(agent: AgentDep, session: SessionDep, queue: str | None = None,
+                     status_: Annotated[str | None, Query(alias="status")] = None) -> list[Escalation]:
+    """Escalations of the queues I serve (open work unless `status` is given). 403 for a queue I do not serve."""
+    if queue is not None and queue not in agent.queues:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"You do not serve the {queue!r} queue.")
+    return service.list_for_agent(session, agent, queue, status_)
+
+
+@agent_router.get("/escalations/{escalation_id}", response_model=EscalationDetail)
+def get_escalation(escalation_id: int, agent: AgentDep, session: SessionDep) -> dict[str, object]:
+    """The handoff packet with messages, internal notes and audit trail; 404 outside my queues."""
+    return service.detail(session, _visible(session, escalation_id, agent))
+
+
+@agent_router.post("/escalations/claim-next", response_model=EscalationDetail,
+                   responses={204: {"description": "nothing waits in my queues"},
+                              409: {"description": "I am at my max_chats"}})
+def claim_next(agent: AgentDep, session: SessionDep, policy: PolicyDep, body: ClaimIn | None = None
+               ) -> dict[str, object] | Response:
+    """Take the next escalation: highest aged priority, then earliest SLA due. 204 when nothing waits."""
+    esc = claims.claim_next(session, agent.id, policy, body.queues if body else None)
+    if esc is None:
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+    return service.detail(session, esc)
+
+
+@agent_router.post("/escalations/{escalation_id}/claim", response_model=EscalationDetail,
+                   responses={409: {"description": "already taken, or I am at my max_chats"}})
+def claim_one(escalation_id: int, agent: AgentDep, session: SessionDep) -> dict[str, object]:
+    """Take one specific escalation (waiting, callback or ticket) of my queues."""
+    esc = claims.claim(session, agent.id, escalation_id)
+    if esc is None:
+        raise HTTPException(status.HTTP_409_CONFLICT, "Someone else has taken this escalation.")
+    return service.detail(session, esc)
+
+
+@agent_router.post("/escalations/{escalation_id}/messages", response_model=IdOut, status_code=201)
+def reply(escalation_id: int, body: AgentTextIn, agent: AgentDep, session: SessionDep) -> IdOut:
+    """Reply to the customer (relayed through Rasa); the first reply makes the escalation active."""
+    return IdOut(id=service.add_agent_message(session, _visible(session, escalation_id, agent), agent, body.text).id)
+
+
+@agent_router.post("/escalations/{escalation_id}/notes", response_model=IdOut, status_code=201)
+def note(escalation_id: int, body: AgentTextIn, agent: AgentDep, session: SessionDep) -> IdOut:
+    """An internal note for colleagues; never reaches the customer."""
+    return IdOut(id=service.add_note(session, _visible(session, escalation_id, agent), agent, body.text).id)
+
+
+@agent_router.post("/escalations/{escalation_id}/transfer", response_model=EscalationSummary)
+def transfer(escalation_id: int, body: TransferIn, agent: AgentDep, session: SessionDep, policy: PolicyDep
+             ) -> Escalation:
+    """Send the escalation to another queue's waiting line."""
+    return service.transfer(session, _visible(session, escalation_id, agent), agent, body.queue, body.reason, policy)
+
+
+@agent_router.post("/escalations/{escalation_id}/resolve", response_model=EscalationSummary)
+def resolve(escalation_id: int, body: ResolveIn, agent: AgentDep, session: SessionDep, policy: PolicyDep
+            ) -> Escalation:
+    """Close with a disposition code; the bot resumes the conversation."""
+    return service.resolve(session, _visible(session, escalation_id, agent), agent, body.disposition, body.note,
+                           policy)
+
+
+@agent_router.post("/escalations/{escalation_id}/handback", response_model=EscalationSummary)
+def handback(escalation_id: int, body: HandbackIn, agent: AgentDep, session: SessionDep, policy: PolicyDep
+             ) -> Escalation:
+    """Return the conversation to the bot."""
+    return service.handback(session, _visible(session, escalation_id, agent), agent, body.disposition, body.note,
+                            policy)
+
+
+def _agent_queues(sessions: sessionmaker[Session], token: str) -> frozenset[str] | None:
+    with sessions() as session:
+        agent = agent_for_token(session, token)
+        return frozenset(agent.queues) if agent else None
+
+
+@agent_router.get("/stream", response_class=StreamingResponse,
+                  responses={200: {"content": {"text/event-stream": {}}}})
+async def stream(request: Request, token: Annotated[str, Query(min_length=1)]) -> StreamingResponse:
+    """Server-Sent Events for my queues: escalation.created, escalation.updated, message.created; a heartbeat
+    comment every 15 s. The token is a query parameter because EventSource cannot send headers."""
+    served = await run_in_threadpool(_agent_queues, request.app.state.sessions, token)
+    if served is None:
+        raise unauthorized()
+    return StreamingResponse(request.app.state.live.stream(served, request.app.state.sse_heartbeat),
+                             media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -1,0 +1,55 @@
+"""Identity endpoints: nobody can fake a tier; a customer is who the shop's token or their order + email says."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from sqlalchemy.orm import Session
+
+from routing.app import get_session
+from routing.auth import require_service_token
+from routing.customers import service as customers
+from routing.customers.schemas import CustomerOut
+from routing.identity.schemas import DemoTokenIn, OrderEmailIn, TokenIn, TokenOut, VerifiedCustomer
+from routing.identity.service import IdentityError, issue_token, verify_token
+from routing.policy.deps import get_policy
+from routing.policy.schema import Policy
+
+router = APIRouter(prefix="/api/v1/identity", tags=["identity"], dependencies=[Depends(require_service_token)])
+SessionDep = Annotated[Session, Depends(get_session)]
+PolicyDep = Annotated[Policy, Depends(get_policy)]
+NO_ORDER = "No order matches that number and email."
+
+
+@router.post("/verify", response_model=VerifiedCustomer, responses={401: {"description": "invalid token"}})
+def verify(body: TokenIn, request: Request, session: SessionDep, policy: PolicyDep) -> VerifiedCustomer:
+    """The customer named by a valid shop token; 401 when expired, forged or unknown."""
+    try:
+        external_id = verify_token(request.app.state.settings.identity_secret, body.token)
+    except IdentityError as exc:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(exc)) from exc
+    found = customers.get_by_external_id(session, external_id)
+    if found is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "The sign-in token is not valid.")
+    return VerifiedCustomer(customer=CustomerOut.build(policy, *found))
+
+
+@router.post("/verify-order", response_model=VerifiedCustomer, responses={404: {"description": NO_ORDER}})
+def verify_order(body: OrderEmailIn, session: SessionDep, policy: PolicyDep) -> VerifiedCustomer:
+    """The order's customer when the email matches (case-insensitive); otherwise the same 404 for every miss."""
+    found = customers.get_by_order_number(session, body.order_number)
+    if found is None or found[0].email_lower != body.email.strip().lower():
+        raise HTTPException(status.HTTP_404_NOT_FOUND, NO_ORDER)
+    return VerifiedCustomer(customer=CustomerOut.build(policy, *found))
+
+
+@router.post("/demo-token", response_model=TokenOut)
+def demo_token(body: DemoTokenIn, request: Request, session: SessionDep) -> TokenOut:
+    """Development only: a token for a demo customer, as the shop's website would issue it."""
+    settings = request.app.state.settings
+    if settings.env != "development":
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "Demo tokens exist only in development.")
+    if customers.get_by_external_id(session, body.external_id) is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such customer.")
+    return TokenOut(token=issue_token(settings.identity_secret, body.external_id))

@@ -1,0 +1,142 @@
+"""Queue state: who is online, what waits, positions, estimated waits (from recent handling times)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from routing.agents.models import Agent, AgentQueue
+from routing.escalations.models import Escalation
+from routing.policy.schema import WEEKDAYS, BusinessHours, Policy, QueueDefinition
+from routing.sqltypes import utcnow
+
+RECENT_HANDLED = 20
+DEFAULT_HANDLE_SECONDS = 300  # assumed handling time until a queue has history
+
+
+def find_queue(policy: Policy, name: str) -> QueueDefinition | None:
+    """The policy's queue called `name`, if any."""
+    return next((q for q in policy.queues if q.name == name), None)
+
+
+def dispositions(policy: Policy) -> list[str]:
+    """Disposition codes an agent may close with (the policy's `dispositions` list)."""
+    return list(policy.dispositions)
+
+
+def next_open_at(hours: BusinessHours, now: datetime) -> datetime | None:
+    """When the queue next opens; None while it is open."""
+    if hours.is_open(now):
+        return None
+    zone = ZoneInfo(hours.timezone)
+    local = now.astimezone(zone)
+    for offset in range(8):
+        day = local.date() + timedelta(days=offset)
+        start = datetime.combine(day, hours.opening_time(), tzinfo=zone)
+        if WEEKDAYS[day.weekday()] in hours.days and start > local:
+            return start
+    return None
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Whether a human can be promised now, and how long the wait would be."""
+
+    queue: str
+    open: bool
+    staffed: bool
+    online_agents: int
+    waiting: int
+    estimated_wait_seconds: int | None
+    next_open_at: datetime | None
+
+
+def online_capacity(session: Session, queue: str) -> tuple[int, int]:
+    """(online agents serving `queue`, their free chat slots)."""
+    agents = list(session.scalars(
+        select(Agent).join(AgentQueue, AgentQueue.agent_id == Agent.id)
+        .where(AgentQueue.queue == queue, Agent.status == "online")))
+    if not agents:
+        return 0, 0
+    loads = dict(session.execute(
+        select(Escalation.agent_id, func.count()).where(
+            Escalation.agent_id.in_([a.id for a in agents]), Escalation.status.in_(("assigned", "active")))
+        .group_by(Escalation.agent_id)).all())
+    return len(agents), sum(max(a.max_chats - loads.get(a.id, 0), 0) for a in agents)
+
+
+def average_handle_seconds(session: Session, queue: str) -> float:
+    """Mean assigned→closed time of the queue's last few handled escalations (the default until there are any)."""
+    rows = session.execute(
+        select(Escalation.assigned_at, Escalation.closed_at).where(
+            Escalation.queue == queue, Escalation.status.in_(("resolved", "returned_to_bot")),
+            Escalation.assigned_at.is_not(None), Escalation.closed_at.is_not(None))
+        .order_by(Escalation.closed_at.desc()).limit(RECENT_HANDLED)).all()
+    if not rows:
+        return float(DEFAULT_HANDLE_SECONDS)
+    return sum((c - a).total_seconds() for a, c in rows) / len(rows)
+
+
+def effective_priority(esc: Escalation, policy: Policy, now: datetime) -> int:
+    """Priority aged by waiting time: +1 per `fairness.aging.seconds_per_point` waited, at most `max_bonus`
+    (the same rule as the claim query in routing.escalations.claims)."""
+    aging = policy.fairness.aging
+    waited = max(int(now.timestamp()) - esc.enqueued_epoch, 0)
+    return esc.priority + min(waited // aging.seconds_per_point, aging.max_bonus)
+
+
+def waiting_in_order(session: Session, queue: str, policy: Policy, now: datetime) -> list[Escalation]:
+    """The queue's waiting escalations in claim order."""
+    rows = list(session.scalars(select(Escalation).where(Escalation.queue == queue, Escalation.status == "waiting")))
+    far = datetime.max.replace(tzinfo=now.tzinfo)
+    return sorted(rows, key=lambda e: (-effective_priority(e, policy, now), e.sla_due_at or far, e.id))
+
+
+def estimate_wait(position: int, online: int, free_slots: int, handle_seconds: float) -> int | None:
+    """Seconds until the `position`-th waiting customer is picked up; None when nobody is online."""
+    if online == 0:
+        return None
+    if position <= free_slots:
+        return 0
+    return int(math.ceil((position - free_slots) / online) * handle_seconds)
+
+
+def position_of(session: Session, esc: Escalation, policy: Policy, now: datetime | None = None) -> int | None:
+    """1-based place of a waiting escalation in its queue (None when it is not waiting)."""
+    if esc.status != "waiting":
+        return None
+    order = [e.id for e in waiting_in_order(session, esc.queue, policy, now or utcnow())]
+    return order.index(esc.id) + 1 if esc.id in order else None
+
+
+def availability(session: Session, queue: QueueDefinition, now: datetime | None = None) -> Availability:
+    """Open? staffed? how many wait, and the wait a newcomer can expect."""
+    now = now or utcnow()
+    online, free = online_capacity(session, queue.name)
+    waiting = session.scalar(select(func.count()).select_from(Escalation).where(
+        Escalation.queue == queue.name, Escalation.status == "waiting")) or 0
+    is_open = queue.business_hours.is_open(now)
+    eta = estimate_wait(waiting + 1, online, free, average_handle_seconds(session, queue.name)) if is_open else None
+    return Availability(queue=queue.name, open=is_open, staffed=online > 0, online_agents=online, waiting=waiting,
+                        estimated_wait_seconds=eta, next_open_at=next_open_at(queue.business_hours, now))
+
+
+def live_counts(session: Session, queues: list[str]) -> dict[str, dict[str, object]]:
+    """Per queue: waiting, assigned+active, and the oldest waiting escalation's creation time."""
+    counts: dict[str, dict[str, object]] = {q: {"waiting": 0, "in_progress": 0, "oldest_waiting_at": None}
+                                            for q in queues}
+    for queue, status, n, oldest in session.execute(
+            select(Escalation.queue, Escalation.status, func.count(), func.min(Escalation.created_at))
+            .where(Escalation.queue.in_(queues), Escalation.status.in_(("waiting", "assigned", "active")))
+            .group_by(Escalation.queue, Escalation.status)):
+        if status == "waiting":
+            counts[queue]["waiting"] = n
+            counts[queue]["oldest_waiting_at"] = oldest
+        else:
+            counts[queue]["in_progress"] = int(counts[queue]["in_progress"]) + n  # type: ignore[call-overload]
+    return counts

@@ -1,0 +1,27 @@
+"""Queue API for the bot: availability before promising a human."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, status
+from sqlalchemy.orm import Session
+
+from routing.app import get_session
+from routing.auth import require_service_token
+from routing.policy.deps import get_policy
+from routing.policy.schema import Policy
+from routing.queues import service
+from routing.queues.schemas import AvailabilityOut
+
+router = APIRouter(prefix="/api/v1/queues", tags=["queues"], dependencies=[Depends(require_service_token)])
+
+
+@router.get("/{name}/availability", response_model=AvailabilityOut)
+def availability(name: str, session: Annotated[Session, Depends(get_session)],
+                 policy: Annotated[Policy, Depends(get_policy)]) -> service.Availability:
+    """Open? staffed? how many wait, and the estimated wait of a newcomer (from recent handling times)."""
+    cfg = service.find_queue(policy, name)
+    if cfg is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No queue called {name!r}.")
+    return service.availability(session, cfg)

@@ -1,0 +1,156 @@
+"""The pure parts of `make bench`: percentiles, report rendering, JSON parsing, process trees, the load generator."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import os
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from bench.commands import last_json_object, numeric_leaves
+from bench.memory import descendants, tree_rss_mb
+from bench.report import Figure, Report, format_value, render_markdown, to_json, write
+from bench.rest_load import rest_webhook, run_load
+from bench.stats import latency_summary_ms, percentile, ratio
+
+
+def test_percentile_interpolates_like_numpy() -> None:
+    values = [4.0, 1.0, 3.0, 2.0]
+    assert percentile(values, 0) == 1.0
+    assert percentile(values, 50) == 2.5
+    assert percentile(values, 100) == 4.0
+    assert percentile(values, 95) == pytest.approx(3.85)
+    assert percentile([7.0], 99) == 7.0
+    assert math.isnan(percentile([], 50))
+
+
+def test_percentile_rejects_out_of_range() -> None:
+    with pytest.raises(ValueError, match="0..100"):
+        percentile([1.0], 101)
+
+
+def test_latency_summary_is_in_milliseconds() -> None:
+    summary = latency_summary_ms([0.010, 0.020, 0.030])
+    assert summary["p50_ms"] == pytest.approx(20.0)
+    assert summary["max_ms"] == pytest.approx(30.0)
+    assert summary["mean_ms"] == pytest.approx(20.0)
+    assert math.isnan(latency_summary_ms([])["p99_ms"])
+
+
+def test_ratio_handles_missing_values() -> None:
+    assert ratio(3.0, 2.0) == 1.5
+    assert math.isnan(ratio(1.0, 0.0))
+    assert math.isnan(ratio(float("nan"), 2.0))
+
+
+def test_format_value() -> None:
+    assert format_value(float("nan"), "ms") == "n/a"
+    assert format_value("skipped") == "skipped"
+    assert format_value(1234.0, "MB") == "1,234 MB"
+    assert format_value(12.345, "ms") == "12.3 ms"
+    assert format_value(0.01234, "x") == "0.0123 x"
+    assert format_value(7) == "7"
+
+
+def _report() -> Report:
+    report = Report(mode="quick", machine={"cpu_model": "Test CPU", "cpu_cores": 2})
+    report.figures += [
+        Figure("Bot", "10 concurrent: messages/s ratio", 1.7, "x", target=">= 1.5x", met=True),
+        Figure("Bot", "p50 | ratio", float("nan"), "x", target="<= 1.0x", met=False),
+        Figure("Training", "full model", "skipped (--quick)"),
+    ]
+    return report
+
+
+def test_markdown_has_machine_facts_and_one_row_per_figure() -> None:
+    text = render_markdown(_report())
+    assert "| cpu_model | Test CPU |" in text
+    assert "| Bot | 10 concurrent: messages/s ratio | 1.7 x | >= 1.5x | met |" in text
+    assert "| Bot | p50 \\| ratio | n/a | <= 1.0x | NOT met |" in text
+    assert "| Training | full model | skipped (--quick) | - | - |" in text
+
+
+def test_json_is_strict_and_keeps_every_figure(tmp_path: Path) -> None:
+    data = json.loads(to_json(_report()))
+    assert data["machine"]["cpu_cores"] == 2
+    assert [f["value"] for f in data["figures"]] == [1.7, None, "skipped (--quick)"]
+    json_path, md_path = write(_report(), tmp_path)
+    assert json.loads(json_path.read_text())["mode"] == "quick"
+    assert md_path.read_text().startswith("# Concierge benchmark (quick mode)")
+
+
+def test_last_json_object_skips_the_printed_table() -> None:
+    out = 'key   p50 ms\nemail  0.3\n{"customers": 10, "email": {"p50_ms": 0.3}}\n'
+    assert last_json_object(out) == {"customers": 10, "email": {"p50_ms": 0.3}}
+    with pytest.raises(ValueError):
+        last_json_object("no json here\n[1, 2]\n")
+
+
+def test_numeric_leaves_flattens_numbers_only() -> None:
+    data = {"backend": "sqlite", "ok": True, "email": {"p50_ms": 0.3, "p99_ms": 1}, "stream": None}
+    assert numeric_leaves(data) == {"email.p50_ms": 0.3, "email.p99_ms": 1.0}
+
+
+def test_descendants_walks_the_whole_tree() -> None:
+    parents = {10: 1, 11: 10, 12: 11, 13: 10, 20: 1}
+    assert descendants(10, parents) == {10, 11, 12, 13}
+    assert descendants(20, parents) == {20}
+
+
+def test_tree_rss_of_this_process_is_positive() -> None:
+    assert tree_rss_mb({"pytest": os.getpid()})["pytest"] > 1.0
+
+
+def test_load_generator_refuses_other_hosts() -> None:
+    assert rest_webhook("http://127.0.0.1:5005/") == "http://127.0.0.1:5005/webhooks/rest/webhook"
+    with pytest.raises(ValueError, match="loopback"):
+        rest_webhook("http://example.com:5005")
+
+
+class _EchoBot(BaseHTTPRequestHandler):
+    """A REST channel that answers every message with one text; counts requests and senders."""
+
+    requests: list[str] = []
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server naming
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        type(self).requests.append(body["sender"])
+        replies = [] if body["message"] == "silence" else [{"recipient_id": body["sender"], "text": "ok"}]
+        payload = json.dumps(replies).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture()
+def echo_bot() -> Iterator[str]:
+    _EchoBot.requests = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _EchoBot)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_load_generator_counts_only_measured_turns(echo_bot: str) -> None:
+    result = asyncio.run(run_load(echo_bot, lambda i: ("hi", "silence", "bye"), concurrency=3, conversations=5,
+                                  warmup_conversations=2))
+    assert result.messages == 15 and result.errors == 0
+    assert result.empty_replies == 5
+    assert len(_EchoBot.requests) == 21  # 2 warm-up conversations + 5 measured, 3 turns each
+    assert len(set(_EchoBot.requests)) == 7  # one sender id per conversation
+    assert result.transcript == [("hi", ["ok"]), ("silence", []), ("bye", ["ok"])]
+    summary = result.summary()
+    assert summary["messages_per_s"] > 0 and summary["p50_ms"] <= summary["p99_ms"]

@@ -1,0 +1,55 @@
+"""Agent accounts: hashed passwords, tokens, status, demo agents and the `agents add` command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from fixtures_human_support import BOT, agent_headers
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from routing.agents.demo import create_demo_agents
+from routing.agents.models import Agent, AgentToken
+from routing.cli import main
+
+
+def test_demo_agents_login_and_status(hs_client: TestClient, hs_sessions: sessionmaker[Session]) -> None:
+    with hs_sessions() as s:
+        assert create_demo_agents(s) == 3 and create_demo_agents(s) == 0
+        s.commit()
+        alice = s.scalars(select(Agent).where(Agent.login == "alice")).one()
+        assert alice.queues == ["priority", "vip"] and alice.password_hash.startswith("$argon2")
+    login = hs_client.post("/api/v1/agent/login", json={"login": "alice", "password": "demo"})
+    assert login.status_code == 200 and login.json()["agent"]["queues"] == ["priority", "vip"]
+    with hs_sessions() as s:  # only a hash of the token is stored
+        assert login.json()["token"] not in {t.token_hash for t in s.scalars(select(AgentToken))}
+    headers = {"Authorization": f"Bearer {login.json()['token']}"}
+    assert hs_client.get("/api/v1/queues/vip/availability", headers=BOT).json()["staffed"] is False
+    assert hs_client.post("/api/v1/agent/status", json={"status": "online"}, headers=headers).json()["status"] == "online"
+    assert hs_client.get("/api/v1/queues/vip/availability", headers=BOT).json()["online_agents"] == 1
+    bad = hs_client.post("/api/v1/agent/status", json={"status": "asleep"}, headers=headers)
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "status"]
+
+
+def test_agents_add_command(hs_db_url: str, hs_policy: Path, hs_client: TestClient,
+                            monkeypatch: object, capsys: object) -> None:
+    env = {"CONCIERGE_DATABASE_URL": hs_db_url, "CONCIERGE_POLICY_FILE": str(hs_policy)}
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)  # type: ignore[attr-defined]
+    from routing.settings import get_settings
+
+    get_settings.cache_clear()
+    try:
+        assert main(["agents", "add", "--login", "dana", "--name", "Dana", "--password", "pw",
+                     "--queues", "vip,nope"]) == 2
+        assert main(["agents", "add", "--login", "dana", "--name", "Dana", "--password", "pw",
+                     "--queues", "vip,general", "--max-chats", "5"]) == 0
+        assert main(["agents", "add", "--login", "dana", "--name", "Dana", "--password", "pw",
+                     "--queues", "vip"]) == 1
+        assert main(["escalations", "expire"]) == 0
+    finally:
+        get_settings.cache_clear()
+    me = hs_client.get("/api/v1/agent/me", headers=agent_headers(hs_client, "dana")).json()
+    assert me["queues"] == ["general", "vip"] and me["max_chats"] == 5
+    assert "unknown nope" in capsys.readouterr().out  # type: ignore[attr-defined]

@@ -1,0 +1,84 @@
+"""The live stream over a real uvicorn server: a new escalation reaches an agent's SSE stream within a second,
+and only agents serving its queue see it."""
+
+from __future__ import annotations
+
+import json
+import queue
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from fixtures_human_support import BOT, add_agent, packet
+
+from routing.live import LiveEvent
+
+
+@pytest.fixture
+def hs_server(hs_app: FastAPI) -> Iterator[str]:
+    """The app served by uvicorn on a free port."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(hs_app, host="127.0.0.1", port=port, log_level="warning",
+                                           timeout_graceful_shutdown=2))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+def _listen(base: str, token: str, events: queue.Queue[tuple[str, dict, float]], ready: threading.Event) -> None:
+    with httpx.Client(timeout=httpx.Timeout(5, read=None)) as client:
+        with client.stream("GET", f"{base}/api/v1/agent/stream", params={"token": token}) as response:
+            response.raise_for_status()
+            kind = ""
+            for line in response.iter_lines():
+                if line.startswith(": connected"):
+                    ready.set()
+                elif line.startswith("event: "):
+                    kind = line.removeprefix("event: ")
+                elif line.startswith("data: "):
+                    events.put((kind, json.loads(line.removeprefix("data: ")), time.monotonic()))
+                    if kind == "stop":
+                        return
+
+
+def test_new_escalation_is_on_the_stream_within_a_second(hs_server: str, hs_app: FastAPI) -> None:
+    add_agent(hs_app.state.sessions, "carol", ["general"])
+    with httpx.Client(base_url=hs_server, timeout=10) as client:
+        token = client.post("/api/v1/agent/login", json={"login": "carol", "password": "pw"}).json()["token"]
+        assert client.get("/api/v1/agent/stream", params={"token": "forged"}).status_code == 401
+
+        events: queue.Queue[tuple[str, dict, float]] = queue.Queue()
+        ready = threading.Event()
+        listener = threading.Thread(target=_listen, args=(hs_server, token, events, ready), daemon=True)
+        listener.start()
+        assert ready.wait(5)
+
+        client.post("/api/v1/escalations", json=packet("vip-secret", queue="vip"), headers=BOT).raise_for_status()
+        sent_at = time.monotonic()
+        created = client.post("/api/v1/escalations", json=packet("conv-sse"), headers=BOT).json()
+        kind, data, seen_at = events.get(timeout=1)
+        assert kind == "escalation.created" and data["escalation"]["id"] == created["id"]
+        assert seen_at - sent_at < 1.0
+        assert data["escalation"]["conversation_id"] == "conv-sse"  # the vip one never reached carol
+
+        client.post(f"/api/v1/escalations/{created['id']}/customer-messages",
+                    json={"text": "still there?", "idempotency_key": "k"}, headers=BOT).raise_for_status()
+        kind, data, _ = events.get(timeout=1)
+        assert kind == "message.created" and data["message"]["text"] == "still there?"
+        assert data["message"]["sender"] == "customer"
+
+        hs_app.state.live.publish(LiveEvent("stop", frozenset({"general"}), {}))
+        listener.join(5)
+        assert events.get(timeout=1)[0] == "stop" and events.empty()
