@@ -19,6 +19,7 @@ from sqlalchemy import BigInteger, ColumnElement, case, func, literal, select, u
 from sqlalchemy.orm import Session
 
 from routing.agents.models import Agent
+from routing.escalations import outbox
 from routing.escalations.flows import transition
 from routing.escalations.models import Escalation
 from routing.escalations.service import AtCapacity, NotFound, announce
@@ -26,6 +27,7 @@ from routing.policy.schema import Policy
 from routing.sqltypes import utcnow
 
 CLAIMABLE = ("waiting", "callback_requested", "ticket")
+JOINED_MESSAGE = "{agent} from our support team has joined the chat and can see our conversation so far."
 
 
 def effective_priority_sql(policy: Policy, now: datetime) -> ColumnElement[int]:
@@ -55,6 +57,9 @@ def _assign(session: Session, esc: Escalation, agent: Agent, now: datetime, kind
         session.rollback()
         return None
     esc.agent_id = agent.id
+    if esc.status == "waiting":  # the customer is still in the chat: tell them a person has joined
+        outbox.enqueue(session, "agent_message", esc.conversation_id,
+                       {"text": JOINED_MESSAGE.format(agent=agent.name), "agent_name": agent.name})
     transition(session, esc, "assigned", kind, f"agent:{agent.login}", now, agent_id=agent.id)
     announce(session, "escalation.updated", esc)
     session.commit()

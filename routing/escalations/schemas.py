@@ -159,9 +159,12 @@ class EscalationDetail(EscalationSummary):
     disposition: str | None
     active_at: datetime | None
     closed_at: datetime | None
+    customer_name: str | None
     messages: list[MessageOut]
     notes: list[NoteOut]
     events: list[EventOut]
+    dispositions: list[str]
+    transfer_queues: list[str]
 
 
 class ClaimIn(BaseModel):

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from routing.agents.models import Agent
+from routing.customers.models import Customer
 from routing.escalations import outbox
 from routing.escalations.flows import InvalidTransition, record, transition
 from routing.escalations.models import OPEN_STATUSES, Escalation, EscalationEvent, Message, Note
@@ -284,11 +285,15 @@ def list_for_agent(session: Session, agent: Agent, queue: str | None, status: st
                                 .order_by(Escalation.priority.desc(), Escalation.created_at).limit(limit)))
 
 
-def detail(session: Session, esc: Escalation) -> dict[str, Any]:
-    """Packet, messages, notes and audit trail (for agents)."""
+def detail(session: Session, esc: Escalation, policy: Policy) -> dict[str, Any]:
+    """Packet, messages, notes and audit trail, plus what the console offers (for agents)."""
     messages = session.scalars(select(Message).where(Message.escalation_id == esc.id).order_by(Message.id)).all()
     notes = session.scalars(select(Note).where(Note.escalation_id == esc.id).order_by(Note.id)).all()
     events = session.scalars(select(EscalationEvent).where(EscalationEvent.escalation_id == esc.id)
                              .order_by(EscalationEvent.id)).all()
+    customer = session.get(Customer, esc.customer_id) if esc.customer_id is not None else None
     return {**{c: getattr(esc, c) for c in esc.__table__.columns.keys()},
-            "messages": messages, "notes": notes, "events": events}
+            "customer_name": customer.name if customer else None,
+            "messages": messages, "notes": notes, "events": events,
+            "dispositions": queues.dispositions(policy),
+            "transfer_queues": [q.name for q in policy.queues if q.name != esc.queue]}

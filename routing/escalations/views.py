@@ -99,9 +99,9 @@ def list_escalations(agent: AgentDep, session: SessionDep, queue: str | None = N
 
 
 @agent_router.get("/escalations/{escalation_id}", response_model=EscalationDetail)
-def get_escalation(escalation_id: int, agent: AgentDep, session: SessionDep) -> dict[str, object]:
+def get_escalation(escalation_id: int, agent: AgentDep, session: SessionDep, policy: PolicyDep) -> dict[str, object]:
     """The handoff packet with messages, internal notes and audit trail; 404 outside my queues."""
-    return service.detail(session, _visible(session, escalation_id, agent))
+    return service.detail(session, _visible(session, escalation_id, agent), policy)
 
 
 @agent_router.post("/escalations/claim-next", response_model=EscalationDetail,
@@ -113,17 +113,17 @@ def claim_next(agent: AgentDep, session: SessionDep, policy: PolicyDep, body: Cl
     esc = claims.claim_next(session, agent.id, policy, body.queues if body else None)
     if esc is None:
         return Response(status_code=status.HTTP_204_NO_CONTENT)
-    return service.detail(session, esc)
+    return service.detail(session, esc, policy)
 
 
 @agent_router.post("/escalations/{escalation_id}/claim", response_model=EscalationDetail,
                    responses={409: {"description": "already taken, or I am at my max_chats"}})
-def claim_one(escalation_id: int, agent: AgentDep, session: SessionDep) -> dict[str, object]:
+def claim_one(escalation_id: int, agent: AgentDep, session: SessionDep, policy: PolicyDep) -> dict[str, object]:
     """Take one specific escalation (waiting, callback or ticket) of my queues."""
     esc = claims.claim(session, agent.id, escalation_id)
     if esc is None:
         raise HTTPException(status.HTTP_409_CONFLICT, "Someone else has taken this escalation.")
-    return service.detail(session, esc)
+    return service.detail(session, esc, policy)
 
 
 @agent_router.post("/escalations/{escalation_id}/messages", response_model=IdOut, status_code=201)

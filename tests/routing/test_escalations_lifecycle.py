@@ -8,6 +8,8 @@ from fastapi.testclient import TestClient
 from fixtures_human_support import BOT, Recorder, add_agent, agent_headers, packet
 from sqlalchemy.orm import Session, sessionmaker
 
+from routing.escalations.claims import JOINED_MESSAGE
+
 
 def _wait_for(predicate, seconds: float = 5.0) -> bool:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + seconds
@@ -74,7 +76,8 @@ def test_full_lifecycle_with_packet_messages_notes_and_audit(
     # relayed to Rasa: the agent's reply and the end of the handoff, never the note
     assert _wait_for(lambda: len(hs_recorder.bodies("trigger_intent")) == 1)
     sent = hs_recorder.bodies("/tracker/events")
-    assert sent[0][0]["text"] == "Hi, I am Carol." and sent[0][0]["metadata"] == {"agent": "Carol", "source": "human"}
+    assert [body[0]["text"] for body in sent] == [JOINED_MESSAGE.format(agent="Carol"), "Hi, I am Carol."]
+    assert sent[1][0]["metadata"] == {"agent": "Carol", "source": "human"}
     assert hs_recorder.bodies("trigger_intent")[0] == {
         "name": "EXTERNAL_handoff_ended", "entities": {"handoff_status": "resolved", "disposition": "resolved"}}
     everything = repr(hs_recorder.requests) + repr(created.json()) + repr(again.json())

@@ -65,12 +65,12 @@
   // ---- queues and escalation list ---------------------------------------------------------------------------
   async function refreshLists() {
     const [queues, list] = await Promise.all([api("/queues"), api("/escalations")]);
-    state.queues = queues.queues || queues;
+    state.queues = queues;
     const ql = $("queues");
     ql.replaceChildren(...state.queues.map((q) => el("li", {"data-queue": q.name},
-      `${q.display_name || q.name}: ${q.waiting} waiting, ${q.active ?? q.in_progress ?? 0} in progress` +
-      (q.oldest_wait_seconds ? ` (oldest ${Math.round(q.oldest_wait_seconds / 60)} min)` : ""))));
-    const items = list.escalations || list;
+      `${q.display_name}${q.open ? "" : " (closed)"}: ${q.waiting} waiting, ${q.in_progress} in progress` +
+      (q.oldest_waiting_at ? ` · oldest ${minutesSince(q.oldest_waiting_at)} min` : ""))));
+    const items = list;
     const el_ = $("escalations");
     el_.replaceChildren(...items.map((e) => {
       const li = el("li", {"data-id": e.id, "data-status": e.status},
@@ -177,15 +177,14 @@
     stream.addEventListener("escalation.created", onEscalation);
     stream.addEventListener("escalation.updated", (event) => {
       onEscalation();
-      const data = JSON.parse(event.data);
-      const id = data.id ?? data.escalation_id;
+      const id = JSON.parse(event.data).escalation.id;
       if (id === state.selected) select(id).catch(() => {});
     });
     stream.addEventListener("message.created", (event) => {
       const data = JSON.parse(event.data);
       if (data.escalation_id !== state.selected) return;
       const list = document.querySelector("#detail .messages");
-      if (list) appendMessage(list, data.message || data);
+      if (list) appendMessage(list, data.message);
     });
   }
 
@@ -193,7 +192,7 @@
     try {
       state.me = await api("/me");
     } catch (err) { signOut(); return; }
-    const me = state.me.agent || state.me;
+    const me = state.me;
     $("me").textContent = `${me.name} (${me.login})`;
     $("status").value = me.status || "online";
     $("login-view").hidden = true;
