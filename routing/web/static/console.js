@@ -125,6 +125,8 @@
     const transfer = host.querySelector("[name=transfer]");
     for (const q of d.transfer_queues || []) transfer.appendChild(el("option", {value: q}, q));
 
+    const take = host.querySelector("[data-action=take]");
+    take.hidden = !["waiting", "callback_requested", "ticket"].includes(d.status);
     const error = field("error");
     const guard = (fn) => async (event) => {
       event.preventDefault();
@@ -143,6 +145,10 @@
       await api(`/escalations/${d.id}/notes`, {method: "POST", body: JSON.stringify({text: input.value})});
       input.value = "";
       await select(d.id);
+    }));
+    take.addEventListener("click", guard(async () => {
+      await api(`/escalations/${d.id}/claim`, {method: "POST"});
+      await select(d.id); await refreshLists();
     }));
     host.querySelector("[data-action=resolve]").addEventListener("click", guard(async () => {
       await api(`/escalations/${d.id}/resolve`, {method: "POST", body: JSON.stringify({disposition: dispositions.value})});
