@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
-from routing.db import make_engine, session_scope
+from routing.customers.views import router as customers_router
+from routing.db import make_engine
+from routing.escalations.runtime import install as install_human_support
+from routing.identity.views import router as identity_router
+from routing.orders.views import router as orders_router
+from routing.policy.views import router as policy_router
 from routing.settings import Settings, get_settings
 from routing.web import views as web_views
 
@@ -30,19 +33,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             conn.execute(text("SELECT 1"))
         return {"status": "ok"}
 
-    app.include_router(web_views.router)
-    # Concept routers are imported here: their views import get_session from this module.
-    from routing.customers.views import router as customers_router
-    from routing.identity.views import router as identity_router
-    from routing.orders.views import router as orders_router
-    from routing.policy.views import router as policy_router
-
-    app.include_router(identity_router)
-    app.include_router(customers_router)
-    app.include_router(orders_router)
-    app.include_router(policy_router)
-    from routing.escalations.runtime import install as install_human_support
-
+    for router in (identity_router, customers_router, orders_router, policy_router, web_views.router):
+        app.include_router(router)
     install_human_support(app)  # queues, agents, escalations, live stream, relay, background tasks
     app.mount("/static", StaticFiles(directory=web_views.STATIC), name="static")
 
@@ -51,8 +43,3 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine.dispose()
 
     return app
-
-
-def get_session(request: Request) -> Iterator[Session]:
-    """FastAPI dependency: one session per request."""
-    yield from session_scope(request.app.state.sessions)

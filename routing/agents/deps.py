@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from routing.agents.models import Agent
 from routing.agents.service import agent_for_token
-from routing.app import get_session
+from routing.db import get_session
 
 _bearer = HTTPBearer(auto_error=False, description="agent token from POST /api/v1/agent/login")
 

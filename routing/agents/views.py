@@ -9,7 +9,7 @@ from routing.agents import service
 from routing.agents.deps import current_agent
 from routing.agents.models import Agent
 from routing.agents.schemas import AgentOut, LoginIn, LoginOut, QueueCountsOut, StatusIn
-from routing.app import get_session
+from routing.db import get_session
 from routing.policy.deps import get_policy
 from routing.policy.schema import Policy
 from routing.queues import service as queues

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from routing.agents.deps import current_agent, unauthorized
 from routing.agents.models import Agent
 from routing.agents.service import agent_for_token
-from routing.app import get_session
+from routing.db import get_session
 from routing.auth import require_service_token
 from routing.escalations import claims, service
 from routing.escalations.models import Escalation

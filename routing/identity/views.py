@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from sqlalchemy.orm import Session
 
-from routing.app import get_session
+from routing.db import get_session
 from routing.auth import require_service_token
 from routing.customers import service as customers
 from routing.customers.schemas import CustomerOut

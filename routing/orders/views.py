@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 from sqlalchemy.orm import Session
 
-from routing.app import get_session
+from routing.db import get_session
 from routing.auth import require_service_token
 from routing.orders import service
 from routing.orders.schemas import OrderIn, OrderList, OrderOut, OrderUpdate

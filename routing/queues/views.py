@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, status
 from sqlalchemy.orm import Session
 
-from routing.app import get_session
+from routing.db import get_session
 from routing.auth import require_service_token
 from routing.policy.deps import get_policy
 from routing.policy.schema import Policy
