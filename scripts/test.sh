@@ -5,6 +5,8 @@ cd "$(dirname "$0")/.."
 status=0
 run() { echo "=== $1"; shift; "$@" || status=1; }
 run "rasa data validate" .venv/bot/bin/rasa data validate --fail-on-warnings --quiet
+run "dialogue test stories" .venv/bot/bin/rasa test core --stories tests/test_stories.yml \
+  --model models/concierge.tar.gz --fail-on-prediction-errors --out var/results --quiet
 run "routing service tests" .venv/routing/bin/python -m pytest -q tests/routing "$@"
 run "action tests" .venv/bot/bin/python -m pytest -q -p no:cacheprovider tests/actions "$@"
 run "end-to-end tests" .venv/routing/bin/python -m pytest -q tests/e2e "$@"

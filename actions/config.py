@@ -1,0 +1,28 @@
+"""Settings of the action server, read once from the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+DEFAULT_ROUTING_URL = "http://127.0.0.1:8000"
+
+
+@dataclass(frozen=True)
+class ActionSettings:
+    """Where the routing service is and how to authenticate to it."""
+
+    routing_url: str
+    service_token: str
+    timeout_seconds: float = 5.0
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> ActionSettings:
+    """The settings from CONCIERGE_ROUTING_URL, CONCIERGE_SERVICE_TOKEN and CONCIERGE_ROUTING_TIMEOUT."""
+    return ActionSettings(
+        routing_url=os.environ.get("CONCIERGE_ROUTING_URL", DEFAULT_ROUTING_URL).rstrip("/"),
+        service_token=os.environ.get("CONCIERGE_SERVICE_TOKEN", ""),
+        timeout_seconds=float(os.environ.get("CONCIERGE_ROUTING_TIMEOUT", "5")),
+    )

@@ -1,0 +1,101 @@
+"""Routing decisions: policy-relevant turns and repeated bot failures ask the routing service what to do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.messages import MESSAGES, say
+from actions.routing_client import Decision, RoutingClient, RoutingUnavailable
+
+HUMAN_REQUEST_INTENT = "contact_human_agent"
+FAILURES_BEFORE_ROUTING = 2
+
+
+def _count(tracker: Tracker, slot: str) -> int:
+    return int(tracker.get_slot(slot) or 0)
+
+
+async def decide(
+    dispatcher: CollectingDispatcher, tracker: Tracker, intent: str, bot_failures: int, human_requests: int
+) -> Decision | None:
+    """Ask for a decision for this turn; None (after telling the customer) when the service is unreachable."""
+    customer_id = tracker.get_slot("customer_id") if tracker.get_slot("verified") else None
+    facts = {name: tracker.get_slot(name) for name in ("order_number",) if tracker.get_slot(name)}
+    try:
+        async with RoutingClient() as client:
+            return await client.decide(
+                conversation_id=tracker.sender_id,
+                customer_id=int(customer_id) if customer_id is not None else None,
+                intent=intent,
+                bot_failures=bot_failures,
+                human_requests=human_requests,
+                facts=facts,
+            )
+    except RoutingUnavailable:
+        say(dispatcher, "routing_unavailable")
+        return None
+
+
+def decision_events(decision: Decision | None) -> list[EventType]:
+    """The decision stored in the routing_* slots (cleared when there is none)."""
+    return [
+        SlotSet("routing_decision", decision["decision"] if decision else None),
+        SlotSet("routing_queue", decision["queue"] if decision else None),
+        SlotSet("routing_reason", decision["reason"] if decision else None),
+    ]
+
+
+def tell_escalation(dispatcher: CollectingDispatcher, decision: Decision) -> None:
+    """What the customer hears when the policy escalates (the live handoff replaces this later)."""
+    say(dispatcher, "human_requested_recorded", routing_reason=decision["reason"])
+
+
+class ActionRoute(Action):
+    """Counts human requests, asks for a decision, and answers with self-service or the escalation notice."""
+
+    def name(self) -> str:
+        return "action_route"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name") or "unknown"
+        human_requests = _count(tracker, "human_requests") + (intent == HUMAN_REQUEST_INTENT)
+        events: list[EventType] = [SlotSet("human_requests", float(human_requests))]
+        decision = await decide(dispatcher, tracker, intent, _count(tracker, "bot_failures"), human_requests)
+        if decision is None:
+            return events + decision_events(None)
+        if decision["decision"] == "escalate":
+            tell_escalation(dispatcher, decision)
+        else:
+            if intent in MESSAGES:
+                say(dispatcher, intent)
+            if decision["offer_human"]:
+                say(dispatcher, "offer_human")
+        return events + decision_events(decision)
+
+
+class ActionFallback(Action):
+    """Counts a bot failure; asks to rephrase, and after repeated failures lets the routing policy decide."""
+
+    def name(self) -> str:
+        return "action_fallback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        failures = _count(tracker, "bot_failures") + 1
+        events: list[EventType] = [SlotSet("bot_failures", float(failures))]
+        if failures < FAILURES_BEFORE_ROUTING:
+            say(dispatcher, "please_rephrase")
+            return events
+        decision = await decide(dispatcher, tracker, "nlu_fallback", failures, _count(tracker, "human_requests"))
+        if decision is not None and decision["decision"] == "escalate":
+            tell_escalation(dispatcher, decision)
+        elif decision is not None:
+            say(dispatcher, "fallback_help")
+        return events + decision_events(decision)

@@ -1,0 +1,85 @@
+"""Who the customer is: the shop token at session start, or an order number + email pair."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.routing_client import Customer, RoutingClient, RoutingUnavailable
+
+logger = logging.getLogger(__name__)
+
+TOKEN_METADATA_KEY = "customer_token"
+IDENTITY_SLOTS = ("customer_id", "customer_name", "tier", "tier_reason", "verified")
+# per-session state that never carries over into a new session
+SESSION_SLOTS = IDENTITY_SLOTS + ("bot_failures", "human_requests", "verify_attempts", "session_started_metadata")
+
+
+def identity_events(customer: Customer | None) -> list[EventType]:
+    """Slot events describing a verified customer, or an anonymous (bronze, unverified) visitor."""
+    if customer is None:
+        values: dict[str, Any] = {
+            "customer_id": None,
+            "customer_name": None,
+            "tier": "bronze",
+            "tier_reason": "not signed in",
+            "verified": False,
+        }
+    else:
+        values = {
+            "customer_id": customer["id"],
+            "customer_name": customer["name"],
+            "tier": customer["tier"],
+            "tier_reason": customer["tier_reason"],
+            "verified": True,
+        }
+    return [SlotSet(name, value) for name, value in values.items()]
+
+
+def customer_token(tracker: Tracker) -> str | None:
+    """The shop's signed token from the session metadata (or, failing that, the latest message's metadata)."""
+    for metadata in (tracker.get_slot("session_started_metadata"), tracker.latest_message.get("metadata")):
+        if isinstance(metadata, dict) and isinstance(metadata.get(TOKEN_METADATA_KEY), str):
+            return metadata[TOKEN_METADATA_KEY]
+    return None
+
+
+class ActionSessionStart(Action):
+    """Starts a session: carries slots over, then sets identity and tier slots from the verified shop token."""
+
+    def name(self) -> str:
+        return "action_session_start"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        events: list[EventType] = [SessionStarted()]
+        if domain.get("session_config", {}).get("carry_over_slots_to_new_session", True):
+            events += [
+                SlotSet(name, value)
+                for name, value in tracker.slots.items()
+                if value is not None and name not in SESSION_SLOTS
+            ]
+        metadata = tracker.get_slot("session_started_metadata")
+        if metadata is not None:
+            events.append(SlotSet("session_started_metadata", metadata))
+        events += identity_events(await self._verified_customer(tracker))
+        events += [SlotSet("bot_failures", 0.0), SlotSet("human_requests", 0.0), SlotSet("verify_attempts", 0.0)]
+        events.append(ActionExecuted("action_listen"))
+        return events
+
+    @staticmethod
+    async def _verified_customer(tracker: Tracker) -> Customer | None:
+        token = customer_token(tracker)
+        if token is None:
+            return None
+        try:
+            async with RoutingClient() as client:
+                return await client.verify_token(token)
+        except RoutingUnavailable:
+            logger.exception("could not verify the customer token; continuing as an anonymous visitor")
+            return None

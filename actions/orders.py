@@ -1,0 +1,121 @@
+"""Order look-ups for a verified customer: status and tracking, refund status, invoice."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.messages import say
+from actions.routing_client import Order, RoutingClient, RoutingUnavailable
+from actions.verification import normalise_order_number
+
+
+def _day(timestamp: str | None) -> str:
+    """'2024-05-01T10:00:00+00:00' -> '2024-05-01'."""
+    return (timestamp or "")[:10] or "an unknown date"
+
+
+class OrderLookupAction(Action, ABC):
+    """Finds the order the customer means (the one they named, else `pick` among their newest) and answers."""
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        if not tracker.get_slot("verified") or tracker.get_slot("customer_id") is None:
+            # verify_order_form already told the customer why it stopped; allow a fresh try next time
+            return [SlotSet("verify_attempts", 0.0)]
+        customer_id = int(tracker.get_slot("customer_id"))
+        number = normalise_order_number(tracker.get_slot("order_number"))
+        try:
+            async with RoutingClient() as client:
+                if number is not None:
+                    order = await client.order(customer_id, number)
+                else:
+                    order = self.pick(await client.orders(customer_id, limit=10))
+        except RoutingUnavailable:
+            say(dispatcher, "service_unavailable")
+            return []
+        if order is None:
+            if number is None:
+                say(dispatcher, "no_orders")
+            else:
+                say(dispatcher, "order_not_found", number=number)
+            return [SlotSet("order_number", None)]
+        self.answer(dispatcher, order)
+        return [SlotSet("order_number", order["number"])]
+
+    def pick(self, orders: list[Order]) -> Order | None:
+        """The order to talk about when the customer named none (orders are newest first)."""
+        return orders[0] if orders else None
+
+    @abstractmethod
+    def answer(self, dispatcher: CollectingDispatcher, order: Order) -> None:
+        """Tell the customer about `order`."""
+
+
+class ActionOrderStatus(OrderLookupAction):
+    """Status, carrier and tracking number of the named or latest order."""
+
+    def name(self) -> str:
+        return "action_order_status"
+
+    def answer(self, dispatcher: CollectingDispatcher, order: Order) -> None:
+        say(
+            dispatcher,
+            f"order_{order['status']}",
+            number=order["number"],
+            placed_on=_day(order.get("placed_at")),
+            shipped_on=_day(order.get("shipped_at")),
+            delivered_on=_day(order.get("delivered_at")),
+            carrier=order.get("carrier") or "our carrier",
+            tracking_number=order.get("tracking_number") or "not available yet",
+        )
+
+
+class ActionRefundStatus(OrderLookupAction):
+    """Refund status of the named order, else of the newest order with a refund."""
+
+    def name(self) -> str:
+        return "action_refund_status"
+
+    def pick(self, orders: list[Order]) -> Order | None:
+        with_refund = [order for order in orders if order.get("refund_status")]
+        return (with_refund or orders or [None])[0]
+
+    def answer(self, dispatcher: CollectingDispatcher, order: Order) -> None:
+        status = order.get("refund_status") or "none"
+        say(
+            dispatcher,
+            f"refund_{status}",
+            number=order["number"],
+            amount=order.get("refund_amount") or order.get("total", ""),
+            currency=order.get("currency", ""),
+        )
+
+
+class ActionInvoice(OrderLookupAction):
+    """Invoice number and amount of the named order, else of the newest invoiced order."""
+
+    def name(self) -> str:
+        return "action_invoice"
+
+    def pick(self, orders: list[Order]) -> Order | None:
+        invoiced = [order for order in orders if order.get("invoice_number")]
+        return (invoiced or orders or [None])[0]
+
+    def answer(self, dispatcher: CollectingDispatcher, order: Order) -> None:
+        if not order.get("invoice_number"):
+            say(dispatcher, "invoice_missing", number=order["number"])
+            return
+        say(
+            dispatcher,
+            "invoice",
+            number=order["number"],
+            invoice_number=order["invoice_number"],
+            total=order.get("total", ""),
+            currency=order.get("currency", ""),
+        )

@@ -1,0 +1,138 @@
+"""The one HTTP client of the action server: the routing service's /api/v1 (see notes/routing_api.md)."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any, Literal, TypedDict
+
+import httpx
+
+from actions.config import ActionSettings, get_settings
+
+Tier = Literal["platinum", "gold", "silver", "bronze"]
+
+
+class Customer(TypedDict):
+    """A customer as the routing service returns it."""
+
+    id: int
+    external_id: str
+    name: str
+    email: str
+    tier: Tier
+    tier_reason: str
+    tier_policy_version: str
+
+
+class Order(TypedDict, total=False):
+    """An order as the routing service returns it."""
+
+    number: str
+    status: str
+    placed_at: str
+    shipped_at: str | None
+    delivered_at: str | None
+    carrier: str | None
+    tracking_number: str | None
+    total: str
+    currency: str
+    items: list[dict[str, Any]]
+    return_status: str | None
+    refund_status: str | None
+    refund_amount: str | None
+    invoice_number: str | None
+
+
+class Decision(TypedDict):
+    """A routing decision (stored for audit by the routing service)."""
+
+    decision: Literal["self_service", "escalate"]
+    queue: str | None
+    priority: int
+    sla_seconds: int | None
+    reason: str
+    rule: str
+    tier: str
+    offer_human: bool
+    decision_id: int
+
+
+class RoutingUnavailable(Exception):
+    """The routing service could not be reached or answered with an unexpected error."""
+
+
+class RoutingClient:
+    """Async client for the routing service; use as `async with RoutingClient() as client:`."""
+
+    def __init__(self, settings: ActionSettings | None = None) -> None:
+        self._settings = settings or get_settings()
+        self._http: httpx.AsyncClient | None = None
+
+    async def __aenter__(self) -> "RoutingClient":
+        self._http = httpx.AsyncClient(
+            base_url=f"{self._settings.routing_url}/api/v1",
+            headers={"Authorization": f"Bearer {self._settings.service_token}"},
+            timeout=httpx.Timeout(self._settings.timeout_seconds),
+        )
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    async def verify_token(self, token: str) -> Customer | None:
+        """The customer the shop's signed token names; None when it is expired, forged or unknown (401)."""
+        data = await self._request("POST", "/identity/verify", json={"token": token}, none_on=401)
+        return data["customer"] if data is not None else None
+
+    async def verify_order(self, order_number: str, email: str) -> Customer | None:
+        """The order's customer when the email is theirs; None otherwise (404)."""
+        body = {"order_number": order_number, "email": email}
+        data = await self._request("POST", "/identity/verify-order", json=body, none_on=404)
+        return data["customer"] if data is not None else None
+
+    async def orders(self, customer_id: int, limit: int = 5) -> list[Order]:
+        """The customer's newest orders, newest first."""
+        data = await self._request("GET", f"/customers/{customer_id}/orders", params={"limit": limit})
+        return list(data["orders"])
+
+    async def order(self, customer_id: int, order_number: str) -> Order | None:
+        """One of the customer's orders; None when it is not theirs or does not exist (404)."""
+        return await self._request("GET", f"/customers/{customer_id}/orders/{order_number}", none_on=404)
+
+    async def decide(
+        self,
+        conversation_id: str,
+        customer_id: int | None,
+        intent: str,
+        bot_failures: int,
+        human_requests: int,
+        facts: dict[str, Any] | None = None,
+    ) -> Decision:
+        """Ask for a routing decision (self-service or escalate) for this turn."""
+        body = {
+            "conversation_id": conversation_id,
+            "customer_id": customer_id,
+            "intent": intent,
+            "bot_failures": bot_failures,
+            "human_requests": human_requests,
+            "facts": facts or {},
+        }
+        return await self._request("POST", "/decisions", json=body)
+
+    async def _request(self, method: str, path: str, none_on: int | None = None, **kwargs: Any) -> Any:
+        if self._http is None:
+            raise RuntimeError("RoutingClient must be used as an async context manager")
+        try:
+            response = await self._http.request(method, path, **kwargs)
+            response.raise_for_status()
+        except httpx.HTTPStatusError as error:
+            if none_on is not None and error.response.status_code == none_on:
+                return None
+            raise RoutingUnavailable(f"{method} {path}: HTTP {error.response.status_code}") from error
+        except httpx.HTTPError as error:
+            raise RoutingUnavailable(f"{method} {path}: {error!r}") from error
+        return response.json()

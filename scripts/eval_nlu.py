@@ -1,0 +1,238 @@
+"""Evaluate the trained model's NLU on the shared public datasets (never used for training).
+
+Run with the bot runtime: `.venv/bot/bin/python scripts/eval_nlu.py [--limit N] [--min-accuracy X]`
+(or `make eval-nlu`). Reports accuracy and macro-F1 over the 27 Bitext intents, per-intent F1, the costliest
+confusion pairs, and the share of CLINC150 out-of-scope queries not confidently mapped to an in-scope intent.
+Writes reports/nlu_eval.json and reports/nlu_eval.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import logging
+import os
+import random
+import re
+import sys
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DATASETS = Path(os.environ.get("CONCIERGE_SHARED_DIR", str(ROOT.parent / "shared"))) / "datasets"
+BITEXT_DIR = DATASETS / "bitext-customer-service"
+OOS_FILE = DATASETS / "clinc150-oos" / "oos_val.csv"
+MODEL = ROOT / "models" / "concierge.tar.gz"
+REPORTS = ROOT / "reports"
+REJECTING_INTENTS = {"nlu_fallback", "out_of_scope"}
+SEED = 42
+
+# realistic values for Bitext's {{Placeholder}} tokens; unknown placeholders get their words back
+PLACEHOLDERS = {
+    "order number": "C-100042",
+    "invoice number": "INV-20240117",
+    "account type": "premium",
+    "account category": "business",
+    "person name": "Maria Lopez",
+    "customer support phone number": "+1 555 0100",
+    "customer support email": "support@example.com",
+    "website url": "www.example.com",
+    "email address": "maria.lopez@example.com",
+    "delivery city": "Chicago",
+    "delivery country": "Canada",
+    "refund amount": "$45",
+    "money amount": "$120",
+    "currency symbol": "$",
+    "date": "March 3",
+    "date range": "last month",
+    "client first name": "Maria",
+    "client last name": "Lopez",
+}
+
+
+@dataclass(frozen=True)
+class Example:
+    """One utterance and its gold intent."""
+
+    text: str
+    intent: str
+
+
+def fill_placeholders(text: str) -> str:
+    """'{{Order Number}}' -> 'C-100042' (and similar) so the model sees realistic text."""
+    return re.sub(
+        r"\{\{\s*([^}]+?)\s*\}\}", lambda m: PLACEHOLDERS.get(m.group(1).lower(), m.group(1).lower()), text
+    )
+
+
+def read_csv(path: Path, text_column: str) -> list[Example]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return [
+            Example(fill_placeholders(row[text_column]).strip(), row["intent"].strip())
+            for row in csv.DictReader(handle)
+            if row.get(text_column, "").strip()
+        ]
+
+
+def stratified(examples: list[Example], limit: int | None) -> list[Example]:
+    """At most `limit` examples, spread evenly over the intents (fixed seed)."""
+    if not limit or limit >= len(examples):
+        return examples
+    by_intent: dict[str, list[Example]] = defaultdict(list)
+    for example in examples:
+        by_intent[example.intent].append(example)
+    rng = random.Random(SEED)
+    per_intent = max(1, limit // len(by_intent))
+    return [x for group in by_intent.values() for x in rng.sample(group, min(per_intent, len(group)))]
+
+
+def fallback_threshold() -> float:
+    """The FallbackClassifier threshold configured in config.yml."""
+    import yaml
+
+    config = yaml.safe_load((ROOT / "config.yml").read_text())
+    for component in config.get("pipeline", []):
+        if component.get("name") == "FallbackClassifier":
+            return float(component.get("threshold", 0.3))
+    return 0.0
+
+
+async def predict(agent: Any, texts: list[str]) -> list[tuple[str, float, str]]:
+    """(final intent, its confidence, the best in-scope candidate) for each text."""
+    results = []
+    for text in texts:
+        parsed = await agent.parse_message(text)
+        intent = parsed.get("intent") or {}
+        ranking = [r for r in parsed.get("intent_ranking", []) if r.get("name") not in REJECTING_INTENTS]
+        best = ranking[0]["name"] if ranking else ""
+        results.append((intent.get("name") or "", float(intent.get("confidence") or 0.0), best))
+    return results
+
+
+def f1_scores(gold: list[str], predicted: list[str], labels: list[str]) -> dict[str, float]:
+    scores = {}
+    for label in labels:
+        tp = sum(g == label and p == label for g, p in zip(gold, predicted))
+        fp = sum(g != label and p == label for g, p in zip(gold, predicted))
+        fn = sum(g == label and p != label for g, p in zip(gold, predicted))
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        scores[label] = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return scores
+
+
+def evaluate(agent: Any, bitext: list[Example], oos: list[Example], threshold: float) -> dict[str, Any]:
+    started = time.monotonic()
+    labels = sorted({x.intent for x in bitext})
+    report: dict[str, Any] = {"model": str(MODEL.relative_to(ROOT)), "fallback_threshold": threshold}
+    if bitext:
+        predictions = asyncio.run(predict(agent, [x.text for x in bitext]))
+        gold = [x.intent for x in bitext]
+        final = [p[0] for p in predictions]
+        per_intent = f1_scores(gold, final, labels)
+        confusions = Counter((g, p) for g, p in zip(gold, final) if g != p)
+        report["bitext"] = {
+            "examples": len(bitext),
+            "accuracy": round(sum(g == p for g, p in zip(gold, final)) / len(gold), 4),
+            "macro_f1": round(sum(per_intent.values()) / len(per_intent), 4),
+            "accuracy_ignoring_fallback": round(sum(g == p[2] for g, p in zip(gold, predictions)) / len(gold), 4),
+            "rejected_share": round(sum(p in REJECTING_INTENTS for p in final) / len(final), 4),
+            "per_intent_f1": {label: round(score, 4) for label, score in sorted(per_intent.items())},
+            "top_confusions": [
+                {"gold": g, "predicted": p, "count": n} for (g, p), n in confusions.most_common(10)
+            ],
+        }
+    if oos:
+        predictions = asyncio.run(predict(agent, [x.text for x in oos]))
+        rejected = [p[0] in REJECTING_INTENTS or p[1] < threshold for p in predictions]
+        report["oos"] = {
+            "examples": len(oos),
+            "rejection_rate": round(sum(rejected) / len(rejected), 4),
+            "accepted_as": dict(Counter(p[0] for p, r in zip(predictions, rejected) if not r).most_common(10)),
+        }
+    report["seconds"] = round(time.monotonic() - started, 1)
+    return report
+
+
+def markdown(report: dict[str, Any]) -> str:
+    header = f"Model `{report['model']}`, fallback threshold {report['fallback_threshold']}."
+    lines = ["# NLU evaluation", "", header, ""]
+    if "bitext" in report:
+        b = report["bitext"]
+        lines += [
+            f"## Bitext customer service ({b['examples']} utterances, 27 intents)",
+            "",
+            f"- accuracy: **{b['accuracy']:.3f}** (top in-scope intent, ignoring the fallback: "
+            f"{b['accuracy_ignoring_fallback']:.3f})",
+            f"- macro-F1: **{b['macro_f1']:.3f}**",
+            f"- sent to fallback / out of scope: {b['rejected_share']:.3f}",
+            "",
+            "| intent | F1 |",
+            "|---|---|",
+            *[f"| {label} | {score:.3f} |" for label, score in b["per_intent_f1"].items()],
+            "",
+            "Costliest confusions:",
+            "",
+            "| gold | predicted | count |",
+            "|---|---|---|",
+            *[f"| {c['gold']} | {c['predicted']} | {c['count']} |" for c in b["top_confusions"]],
+            "",
+        ]
+    if "oos" in report:
+        o = report["oos"]
+        lines += [
+            f"## CLINC150 out-of-scope ({o['examples']} queries)",
+            "",
+            f"- not confidently mapped to an in-scope intent: **{o['rejection_rate']:.3f}**",
+            f"- accepted as: {', '.join(f'{k} ({v})' for k, v in o['accepted_as'].items()) or 'nothing'}",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--limit", type=int, default=None, help="stratified sample of N Bitext utterances")
+    parser.add_argument("--min-accuracy", type=float, default=None, help="exit 1 when Bitext accuracy is lower")
+    parser.add_argument("--model", type=Path, default=MODEL)
+    args = parser.parse_args(argv)
+
+    bitext_files = sorted(BITEXT_DIR.glob("*.csv")) if BITEXT_DIR.is_dir() else []
+    if not bitext_files and not OOS_FILE.exists():
+        print(f"eval-nlu: the shared datasets are absent ({DATASETS}); nothing to evaluate.")
+        return 0
+    if not args.model.exists():
+        print(f"eval-nlu: no trained model at {args.model}; run scripts/train.sh first.", file=sys.stderr)
+        return 1
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)  # no per-message debug lines
+    logging.disable(logging.WARNING)
+
+    agent = Agent.load(str(args.model))
+    bitext = stratified([x for f in bitext_files for x in read_csv(f, "utterance")], args.limit)
+    oos = read_csv(OOS_FILE, "text") if OOS_FILE.exists() else []
+    report = evaluate(agent, bitext, oos, fallback_threshold())
+
+    REPORTS.mkdir(exist_ok=True)
+    (REPORTS / "nlu_eval.json").write_text(json.dumps(report, indent=2) + "\n")
+    text = markdown(report)
+    (REPORTS / "nlu_eval.md").write_text(text + "\n")
+    print(text)
+    accuracy = report.get("bitext", {}).get("accuracy")
+    if args.min_accuracy is not None and accuracy is not None and accuracy < args.min_accuracy:
+        print(f"eval-nlu: accuracy {accuracy:.3f} is below the required {args.min_accuracy:.3f}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

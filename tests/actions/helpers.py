@@ -1,0 +1,59 @@
+"""Helpers for the action tests: tracker builders and demo-shop look-ups through the routing API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from rasa_sdk import Tracker
+
+
+def demo_customer(api: httpx.Client, tier: str) -> dict[str, Any]:
+    """The well-known demo customer of a tier ("demo-gold", ...)."""
+    response = api.get("/customers/lookup", params={"external_id": f"demo-{tier}"})
+    response.raise_for_status()
+    return response.json()
+
+
+def demo_orders(api: httpx.Client, customer_id: int) -> list[dict[str, Any]]:
+    response = api.get(f"/customers/{customer_id}/orders", params={"limit": 50})
+    response.raise_for_status()
+    return response.json()["orders"]
+
+
+def verified_slots(customer: dict[str, Any]) -> dict[str, Any]:
+    return {"customer_id": customer["id"], "customer_name": customer["name"], "tier": customer["tier"],
+            "tier_reason": customer["tier_reason"], "verified": True}
+
+
+def make_tracker(
+    slots: dict[str, Any] | None = None,
+    intent: str | None = None,
+    text: str = "",
+    metadata: dict[str, Any] | None = None,
+    new_slot_events: dict[str, Any] | None = None,
+    active_loop: str | None = None,
+    sender_id: str = "action-test",
+) -> Tracker:
+    """A tracker like the one the Rasa server sends; `new_slot_events` are this turn's extracted slot values."""
+    all_slots: dict[str, Any] = {"verified": False, "tier": "bronze", "bot_failures": 0.0, "human_requests": 0.0,
+                                 "verify_attempts": 0.0}
+    all_slots.update(slots or {})
+    all_slots.update(new_slot_events or {})
+    latest = {"text": text, "intent": {"name": intent, "confidence": 0.9} if intent else {}, "entities": [],
+              "intent_ranking": [{"name": intent, "confidence": 0.9}] if intent else [],
+              "metadata": metadata or {}}
+    events: list[dict[str, Any]] = [{"event": "action", "name": "action_listen"},
+                                    {"event": "user", "text": text, "parse_data": latest}]
+    events += [{"event": "slot", "name": k, "value": v} for k, v in (new_slot_events or {}).items()]
+    return Tracker(sender_id, all_slots, latest, events, False, None,
+                   {"name": active_loop} if active_loop else {}, "action_listen")
+
+
+def slot_values(events: list[dict[str, Any]]) -> dict[str, Any]:
+    """The last value each SlotSet event sets."""
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def texts(dispatcher: Any) -> list[str]:
+    return [m.get("text") or m.get("response") for m in dispatcher.messages]

@@ -1,0 +1,52 @@
+"""action_session_start: the shop token decides identity and tier; nothing else does."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.identity import ActionSessionStart
+from helpers import demo_customer, make_tracker, slot_values
+
+
+def start_session(tracker_metadata: dict[str, Any] | None, domain: dict[str, Any],
+                  slots: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    tracker = make_tracker(slots={"session_started_metadata": tracker_metadata, **(slots or {})})
+    return asyncio.run(ActionSessionStart().run(CollectingDispatcher(), tracker, domain))
+
+
+def test_a_valid_shop_token_sets_the_customer_and_tier(api: httpx.Client, domain: dict[str, Any]) -> None:
+    token = api.post("/identity/demo-token", json={"external_id": "demo-platinum"}).json()["token"]
+    expected = demo_customer(api, "platinum")
+
+    events = start_session({"customer_token": token}, domain)
+
+    assert events[0]["event"] == "session_started" and events[-1]["name"] == "action_listen"
+    slots = slot_values(events)
+    assert slots["verified"] is True
+    assert slots["customer_id"] == expected["id"]
+    assert slots["customer_name"] == expected["name"]
+    assert slots["tier"] == "platinum"
+    assert slots["tier_reason"] == expected["tier_reason"]
+
+
+def test_a_forged_token_leaves_the_visitor_anonymous(routing_url: str, domain: dict[str, Any]) -> None:
+    forged = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJkZW1vLXBsYXRpbnVtIn0.c2lnbmF0dXJl"
+
+    slots = slot_values(start_session({"customer_token": forged}, domain))
+
+    assert slots["verified"] is False and slots["customer_id"] is None
+    assert slots["tier"] == "bronze"
+
+
+def test_no_token_means_anonymous_and_session_state_is_reset(routing_url: str, domain: dict[str, Any]) -> None:
+    previous = {"verified": True, "customer_id": 7, "tier": "gold", "bot_failures": 2.0, "order_number": "C-100001"}
+
+    slots = slot_values(start_session(None, domain, slots=previous))
+
+    assert slots["verified"] is False and slots["customer_id"] is None and slots["tier"] == "bronze"
+    assert slots["bot_failures"] == 0.0 and slots["human_requests"] == 0.0
+    assert slots["order_number"] == "C-100001"  # ordinary slots carry over into the new session
