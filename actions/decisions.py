@@ -8,6 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.handoff import escalate
 from actions.messages import MESSAGES, say
 from actions.routing_client import Decision, RoutingClient, RoutingUnavailable
 
@@ -49,11 +50,6 @@ def decision_events(decision: Decision | None) -> list[EventType]:
     ]
 
 
-def tell_escalation(dispatcher: CollectingDispatcher, decision: Decision) -> None:
-    """What the customer hears when the policy escalates (the live handoff replaces this later)."""
-    say(dispatcher, "human_requested_recorded", routing_reason=decision["reason"])
-
-
 class ActionRoute(Action):
     """Counts human requests, asks for a decision, and answers with self-service or the escalation notice."""
 
@@ -70,12 +66,11 @@ class ActionRoute(Action):
         if decision is None:
             return events + decision_events(None)
         if decision["decision"] == "escalate":
-            tell_escalation(dispatcher, decision)
-        else:
-            if intent in MESSAGES:
-                say(dispatcher, intent)
-            if decision["offer_human"]:
-                say(dispatcher, "offer_human")
+            return events + decision_events(decision) + await escalate(dispatcher, tracker, intent, decision)
+        if intent in MESSAGES:
+            say(dispatcher, intent)
+        if decision["offer_human"]:
+            say(dispatcher, "offer_human")
         return events + decision_events(decision)
 
 
@@ -95,7 +90,7 @@ class ActionFallback(Action):
             return events
         decision = await decide(dispatcher, tracker, "nlu_fallback", failures, _count(tracker, "human_requests"))
         if decision is not None and decision["decision"] == "escalate":
-            tell_escalation(dispatcher, decision)
-        elif decision is not None:
+            return events + decision_events(decision) + await escalate(dispatcher, tracker, "nlu_fallback", decision)
+        if decision is not None:
             say(dispatcher, "fallback_help")
         return events + decision_events(decision)

@@ -9,6 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.handoff import reapply_handoff
 from actions.routing_client import Customer, RoutingClient, RoutingUnavailable
 
 logger = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ class ActionSessionStart(Action):
             events.append(SlotSet("session_started_metadata", metadata))
         events += identity_events(await self._verified_customer(tracker))
         events += [SlotSet("bot_failures", 0.0), SlotSet("human_requests", 0.0), SlotSet("verify_attempts", 0.0)]
+        events += await reapply_handoff(tracker.sender_id)
         events.append(ActionExecuted("action_listen"))
         return events
 

@@ -61,10 +61,37 @@ MESSAGES: dict[str, str] = {
     ),
     "invoice_missing": "Order {number} doesn't have an invoice yet; it is issued when the order ships.",
     "service_unavailable": "Sorry, I can't reach our order system right now. Please try again in a few minutes.",
-    "human_requested_recorded": (
-        "I've recorded your request for a person. A member of our team will follow up with you: "
-        "{routing_reason}"
+    "handoff_waiting": (
+        "I'm connecting you with our {queue} team. You're number {position} in line and {wait}. Keep typing "
+        "here if you like: the person who takes your chat sees everything, so you won't have to repeat yourself."
     ),
+    "handoff_unstaffed": (
+        "Nobody from our {queue} team is online right now. I've put you in the queue with our conversation so "
+        "far; if nobody can take it soon, we'll offer you a callback instead."
+    ),
+    "handoff_closed": (
+        "Our {queue} team is closed right now, so I've opened a {alternative} for you with our conversation so "
+        "far. Someone will contact you when the team is back; you won't have to repeat anything."
+    ),
+    "handoff_pending": (
+        "I can't reach our support team's system right now. I've kept your request and will pass it on "
+        "automatically as soon as it's back; you don't need to repeat anything."
+    ),
+    "handoff_relay_failed": (
+        "Sorry, I couldn't pass that message on just now. Please send it again in a moment."
+    ),
+    "handoff_resumed": "Thanks for your patience. I'm back with you: is there anything else I can help with?",
+    "handoff_expired_known_contact": (
+        "I'm sorry: nobody from our team could take your chat in time. We'll call you back using the details "
+        "on your account. Is there anything I can do for you meanwhile?"
+    ),
+    "handoff_expired_ask_contact": (
+        "I'm sorry: nobody from our team could take your chat in time. If you type an email address or phone "
+        "number, someone will get back to you (or say no to skip)."
+    ),
+    "callback_contact_invalid": "That doesn't look like an email address or a phone number. Could you type it again?",
+    "callback_confirmed": "Thanks, we'll get back to you at {contact}. Anything else I can help with?",
+    "callback_declined": "Alright. You can always reach us at support@example.com. Anything else I can help with?",
     "offer_human": "If you'd still prefer a person, just say \"human\" and I'll pass your request on.",
     "routing_unavailable": (
         "Sorry, I can't reach our support system right now. You can email support@example.com and a "

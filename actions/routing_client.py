@@ -57,6 +57,23 @@ class Decision(TypedDict):
     decision_id: int
 
 
+class EscalationStatus(TypedDict):
+    """What the routing service says about an escalation: where the customer stands."""
+
+    id: int
+    conversation_id: str
+    status: str
+    queue: str
+    queue_display_name: str
+    position: int | None
+    estimated_wait_seconds: int | None
+    queue_open: bool
+    staffed: bool
+    alternative: Literal["callback", "ticket"] | None
+    expires_at: str | None
+    next_open_at: str | None
+
+
 class RoutingUnavailable(Exception):
     """The routing service could not be reached or answered with an unexpected error."""
 
@@ -123,14 +140,37 @@ class RoutingClient:
         }
         return await self._request("POST", "/decisions", json=body)
 
-    async def _request(self, method: str, path: str, none_on: int | None = None, **kwargs: Any) -> Any:
+    async def escalate(self, packet: dict[str, Any]) -> EscalationStatus:
+        """Create the escalation (the handoff packet); the same idempotency key returns the same escalation."""
+        return await self._request("POST", "/escalations", json=packet)
+
+    async def open_escalation(self, conversation_id: str) -> EscalationStatus | None:
+        """The conversation's open escalation (waiting, assigned or active), if any."""
+        return await self._request("GET", "/escalations/open", params={"conversation_id": conversation_id},
+                                   none_on=404)
+
+    async def forward_customer_message(self, escalation_id: int, text: str, idempotency_key: str) -> bool:
+        """Give the agent the customer's message; False when the escalation is no longer open."""
+        body = {"text": text, "idempotency_key": idempotency_key}
+        data = await self._request("POST", f"/escalations/{escalation_id}/customer-messages", json=body,
+                                   none_on=(404, 409))
+        return data is not None
+
+    async def request_callback(self, escalation_id: int, contact: dict[str, str | None]) -> EscalationStatus | None:
+        """The customer leaves contact details for a callback; None when the escalation is gone."""
+        return await self._request("POST", f"/escalations/{escalation_id}/callback", json={"contact": contact},
+                                   none_on=(404, 409))
+
+    async def _request(self, method: str, path: str, none_on: int | tuple[int, ...] | None = None,
+                       **kwargs: Any) -> Any:
         if self._http is None:
             raise RuntimeError("RoutingClient must be used as an async context manager")
         try:
             response = await self._http.request(method, path, **kwargs)
             response.raise_for_status()
         except httpx.HTTPStatusError as error:
-            if none_on is not None and error.response.status_code == none_on:
+            codes = none_on if isinstance(none_on, tuple) else (none_on,)
+            if error.response.status_code in codes:
                 return None
             raise RoutingUnavailable(f"{method} {path}: HTTP {error.response.status_code}") from error
         except httpx.HTTPError as error:

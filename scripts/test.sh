@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 status=0
 run() { echo "=== $1"; shift; "$@" || status=1; }
-run "rasa data validate" .venv/bot/bin/rasa data validate --fail-on-warnings --quiet
+run "data validation" .venv/bot/bin/python scripts/validate_data.py
 run "dialogue test stories" .venv/bot/bin/rasa test core --stories tests/test_stories.yml \
   --model models/concierge.tar.gz --fail-on-prediction-errors --out var/results --quiet
 run "routing service tests" .venv/routing/bin/python -m pytest -q tests/routing "$@"

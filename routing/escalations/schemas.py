@@ -55,6 +55,7 @@ class EscalationStatusOut(BaseModel):
     conversation_id: str
     status: str
     queue: str
+    queue_display_name: str
     position: int | None
     estimated_wait_seconds: int | None
     queue_open: bool

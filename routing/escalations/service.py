@@ -60,7 +60,8 @@ def status_out(session: Session, esc: Escalation, policy: Policy, now: datetime 
     if position is not None:
         eta = queues.estimate_wait(position, online, free, queues.average_handle_seconds(session, esc.queue))
     return EscalationStatusOut(
-        id=esc.id, conversation_id=esc.conversation_id, status=esc.status, queue=esc.queue, position=position,
+        id=esc.id, conversation_id=esc.conversation_id, status=esc.status, queue=esc.queue,
+        queue_display_name=cfg.display_name if cfg else esc.queue, position=position,
         estimated_wait_seconds=eta, queue_open=cfg.business_hours.is_open(now) if cfg else False,
         staffed=online > 0, alternative=esc.alternative, expires_at=esc.expires_at,  # type: ignore[arg-type]
         next_open_at=queues.next_open_at(cfg.business_hours, now) if cfg else None)
@@ -102,6 +103,10 @@ def create(session: Session, data: EscalationIn, policy: Policy, now: datetime |
     if existing is not None:
         return existing, False
     cfg = _queue(policy, data.queue)
+    if data.contact is None and data.customer_id is not None:  # a known customer: reach them at their account
+        customer = session.get(Customer, data.customer_id)
+        if customer is not None:
+            data = data.model_copy(update={"contact": Contact(email=customer.email, name=customer.name)})
     online, _ = queues.online_capacity(session, cfg.name)
     if not cfg.business_hours.is_open(now):
         status = "callback_requested" if cfg.out_of_hours == "callback" else "ticket"

@@ -1,0 +1,104 @@
+"""`python -m bench [--quick]`: run every benchmark, print each figure, write reports/bench.json and bench.md.
+
+Order: the bare `rasa init` bot (created, trained, loaded), the Concierge stack (started, loaded, memory,
+escalation latency via bench/escalation.py when present), training time (full mode), then the figures of
+other commands when they exist (routing tier lookup, claims, NLU evaluation). Benchmarks report; they do not
+judge: the exit code is 0 unless a section could not run at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+from bench import bots, extras
+from bench.machine import machine_facts
+from bench.plan import FULL, QUICK, Plan
+from bench.report import SKIPPED, Figure, Report, render_markdown, write
+from bench.rest_load import LoadResult
+from bench.training import time_training
+from launcher.settings import ROOT
+
+REPORTS = ROOT / "reports"
+
+
+def _section(report: Report, name: str, step: Callable[[], object]) -> bool:
+    """Run one section; an exception becomes an "error" figure instead of ending the run."""
+    print(f"\n== {name}", flush=True)
+    started = time.monotonic()
+    try:
+        step()
+        return True
+    except Exception as exc:  # noqa: BLE001 - every failure is reported, the other sections still run
+        traceback.print_exc()
+        report.add(Figure(name, "error", f"error: {type(exc).__name__}: {exc}"[:300]))
+        return False
+    finally:
+        seconds = round(time.monotonic() - started, 1)
+        report.details.setdefault("section_seconds", {})[name] = seconds  # type: ignore[index]
+        print(f"  ({name}: {seconds} s)", flush=True)
+
+
+def run(plan: Plan, work: Path, log_path: Path) -> tuple[Report, bool]:
+    """Every section in order; returns the report and whether all sections ran."""
+    report = Report(mode=plan.mode, machine=machine_facts())
+    load = os.getloadavg()
+    report.machine["load_average_at_start"] = " ".join(f"{x:.2f}" for x in load)
+    if load[0] > 1.0:
+        report.notes.append(f"Other processes were busy when the run started (1-minute load average {load[0]:.2f}): "
+                            "timings are pessimistic.")
+    report.notes.append(
+        "Load: per concurrency level " + ", ".join(f"{n} conversations at {c}" for c, n in plan.conversations.items())
+        + f" measured after {plan.warmup_rounds} warm-up conversation(s) per sender; one sender id per "
+        "conversation; loopback only.")
+    if plan.nlu_limit is not None:
+        report.notes.append(f"NLU evaluation limited to {plan.nlu_limit} Bitext utterances (--quick); "
+                            "reports/nlu_eval.json now holds that limited evaluation.")
+    ok = True
+    bare: dict[int, LoadResult] = {}
+    ours: dict[int, LoadResult] = {}
+    with open(log_path, "w") as log:
+        ok &= _section(report, bots.BARE, lambda: bare.update(bots.measure_baseline(report, plan, work, log)))
+        ok &= _section(report, bots.OURS, lambda: ours.update(bots.measure_concierge(report, plan, work, log)))
+        ok &= _section(report, bots.VERSUS, lambda: bots.compare(report, ours, bare))
+        if plan.train:
+            ok &= _section(report, "Training", lambda: report.add(
+                Figure("Training", "full model, cold cache (rasa train)", time_training(work, log), "s")))
+        else:
+            print("\n== Training", flush=True)
+            report.add(Figure("Training", "full model, cold cache (rasa train)", SKIPPED + " (--quick)"))
+        ok &= _section(report, extras.LOOKUP, lambda: extras.routing_lookup(report, plan, log))
+        ok &= _section(report, extras.CLAIMS, lambda: extras.routing_claims(report, plan, log))
+        ok &= _section(report, extras.NLU, lambda: extras.nlu_eval(report, plan, log))
+    return report, ok
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller counts, no model training (< 5 minutes)")
+    args = parser.parse_args(argv)
+    plan = QUICK if args.quick else FULL
+    print(f"Concierge benchmark, {plan.mode} mode: expected duration about {plan.expected_minutes} minutes "
+          f"on 2 CPU cores" + ("" if args.quick else " (training, 100k-customer lookups and NLU evaluation included)"),
+          flush=True)
+    started = time.monotonic()
+    REPORTS.mkdir(exist_ok=True)
+    log_path = REPORTS / "bench.log"
+    print(f"process logs: {log_path}", flush=True)
+    with tempfile.TemporaryDirectory(prefix="concierge-bench-") as tmp:
+        report, ok = run(plan, Path(tmp), log_path)
+    report.details["duration_s"] = round(time.monotonic() - started, 1)
+    json_path, md_path = write(report, REPORTS)
+    print("\n" + render_markdown(report))
+    print(f"duration {report.details['duration_s']} s; wrote {json_path} and {md_path}", flush=True)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,25 @@
+"""How much each mode measures (bounded counts)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Counts and sizes of one benchmark mode."""
+
+    mode: str
+    concurrency_levels: tuple[int, ...]
+    conversations: dict[int, int]  # measured conversations per concurrency level
+    warmup_rounds: int  # warm-up conversations per concurrent sender (not counted)
+    demo_customers: int
+    lookup_customers: tuple[int, ...]
+    train: bool
+    nlu_limit: int | None
+    claims_escalations: int | None  # None: the command's default
+    expected_minutes: int
+
+
+QUICK = Plan("quick", (1, 10), {1: 5, 10: 20}, 1, 2000, (10_000,), False, 300, 300, 4)
+FULL = Plan("full", (1, 10), {1: 20, 10: 100}, 1, 10_000, (10_000, 100_000), True, None, None, 10)

@@ -1,0 +1,124 @@
+"""Load generator for a Rasa REST channel: N concurrent multi-turn conversations, bounded, loopback only."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import httpx
+
+from bench.stats import latency_summary_ms
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+Dialogue = Sequence[str]
+
+
+@dataclass
+class LoadResult:
+    """What one load run measured (warm-up excluded)."""
+
+    concurrency: int
+    conversations: int
+    messages: int = 0
+    errors: int = 0
+    empty_replies: int = 0
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list, repr=False)
+    latencies_by_turn: dict[int, list[float]] = field(default_factory=dict, repr=False)
+    transcript: list[tuple[str, list[str]]] = field(default_factory=list, repr=False)
+
+    @property
+    def messages_per_s(self) -> float:
+        return self.messages / self.seconds if self.seconds > 0 else float("nan")
+
+    def summary(self) -> dict[str, object]:
+        """Counts, messages/s and latency percentiles (ms), ready for the report."""
+        return {
+            "concurrency": self.concurrency,
+            "conversations": self.conversations,
+            "messages": self.messages,
+            "errors": self.errors,
+            "empty_replies": self.empty_replies,
+            "seconds": round(self.seconds, 3),
+            "messages_per_s": self.messages_per_s,
+            **latency_summary_ms(self.latencies),
+            "p50_ms_by_turn": [latency_summary_ms(self.latencies_by_turn[t])["p50_ms"]
+                               for t in sorted(self.latencies_by_turn)],
+        }
+
+
+def rest_webhook(base_url: str) -> str:
+    """The REST channel URL of a Rasa server; refuses anything but loopback."""
+    host = urlsplit(base_url).hostname
+    if host not in LOOPBACK:
+        raise ValueError(f"the load generator only talks to loopback, not {host!r}")
+    return base_url.rstrip("/") + "/webhooks/rest/webhook"
+
+
+async def _converse(
+    client: httpx.AsyncClient, url: str, dialogue: Dialogue, result: LoadResult | None, keep_transcript: bool
+) -> None:
+    """One conversation with a unique sender id; records each turn in `result` (None = warm-up)."""
+    sender = f"bench-{uuid.uuid4().hex}"
+    for turn, text in enumerate(dialogue):
+        started = time.perf_counter()
+        try:
+            response = await client.post(url, json={"sender": sender, "message": text})
+            response.raise_for_status()
+            replies = [str(r.get("text", "")) for r in response.json()]
+        except (httpx.HTTPError, ValueError):
+            if result is not None:
+                result.errors += 1
+            continue
+        elapsed = time.perf_counter() - started
+        if result is None:
+            continue
+        result.messages += 1
+        result.latencies.append(elapsed)
+        result.latencies_by_turn.setdefault(turn, []).append(elapsed)
+        result.empty_replies += int(not replies)
+        if keep_transcript:
+            result.transcript.append((text, replies))
+
+
+async def _run(
+    url: str, dialogue_for: Callable[[int], Dialogue], concurrency: int, count: int, result: LoadResult | None,
+    client: httpx.AsyncClient,
+) -> None:
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for i in range(count):
+        queue.put_nowait(i)
+
+    async def worker() -> None:
+        while True:
+            try:
+                i = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            await _converse(client, url, dialogue_for(i), result, keep_transcript=(i == 0))
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+
+async def run_load(
+    base_url: str,
+    dialogue_for: Callable[[int], Dialogue],
+    concurrency: int,
+    conversations: int,
+    warmup_conversations: int,
+    timeout: float = 60.0,
+) -> LoadResult:
+    """Warm up (not counted), then run `conversations` dialogues over `concurrency` concurrent senders."""
+    url = rest_webhook(base_url)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(timeout=timeout, limits=limits, trust_env=False) as client:
+        await _run(url, dialogue_for, concurrency, warmup_conversations, None, client)
+        result = LoadResult(concurrency=concurrency, conversations=conversations)
+        started = time.perf_counter()
+        await _run(url, dialogue_for, concurrency, conversations, result, client)
+        result.seconds = time.perf_counter() - started
+    return result
