@@ -96,7 +96,7 @@ def _escalation(report: Report, settings: StackSettings, plan: Plan) -> None:
 
 def measure_concierge(report: Report, plan: Plan, work: Path, log: IO[str]) -> dict[int, LoadResult]:
     """Start the whole embedded stack, load it, record every process's memory and the escalation figures."""
-    settings = stack_settings(plan, work)
+    settings = stack_settings(plan, work).always_open()
     print(f"Concierge stack: starting on ports {settings.rasa_port}-{settings.routing_port} "
           f"({settings.demo_customers} demo customers)...", flush=True)
     report.notes.append(

@@ -6,8 +6,11 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET = "dev-only-change-me"
+WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def _env(name: str, default: str) -> str:
@@ -27,6 +30,7 @@ class StackSettings:
     identity_secret: str = field(default_factory=lambda: _env("CONCIERGE_IDENTITY_SECRET", DEV_SECRET))
     var_dir: Path = field(default_factory=lambda: Path(_env("CONCIERGE_VAR_DIR", str(ROOT / "var"))))
     model: Path = field(default_factory=lambda: Path(_env("CONCIERGE_MODEL", str(ROOT / "models" / "concierge.tar.gz"))))
+    policy_file: Path = field(default_factory=lambda: Path(_env("CONCIERGE_POLICY_FILE", str(ROOT / "routing" / "policy.yml"))))
     endpoints: Path = field(default_factory=lambda: Path(_env("CONCIERGE_ENDPOINTS", str(ROOT / "endpoints.yml"))))
     routing_database_url: str = field(default_factory=lambda: _env("CONCIERGE_DATABASE_URL", ""))
     seed_demo: bool = field(default_factory=lambda: _env("CONCIERGE_SEED_DEMO", "1") == "1")
@@ -35,6 +39,19 @@ class StackSettings:
     def with_ports(self, base: int, var_dir: Path) -> "StackSettings":
         """A copy on ports base, base+1, base+2 with its own data folder (for tests)."""
         return replace(self, rasa_port=base, actions_port=base + 1, routing_port=base + 2, var_dir=var_dir)
+
+    def always_open(self) -> "StackSettings":
+        """A copy whose support queues are open around the clock (tests and benchmarks must not depend on the hour).
+
+        Writes the changed copy of the policy file into this stack's data folder.
+        """
+        policy = yaml.safe_load(self.policy_file.read_text())
+        for queue in policy["queues"]:
+            queue["business_hours"].update(days=list(WEEK), open="00:00", close="24:00")
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        path = self.var_dir / "policy-always-open.yml"
+        path.write_text(yaml.safe_dump(policy, sort_keys=False))
+        return replace(self, policy_file=path)
 
     @property
     def database_url(self) -> str:
@@ -67,6 +84,7 @@ class StackSettings:
             CONCIERGE_SERVICE_TOKEN=self.service_token,
             CONCIERGE_IDENTITY_SECRET=self.identity_secret,
             CONCIERGE_DATABASE_URL=self.database_url,
+            CONCIERGE_POLICY_FILE=str(self.policy_file),
             CONCIERGE_TRACKER_DB=str(self.var_dir / "tracker.db"),
             CONCIERGE_VAR_DIR=str(self.var_dir),
             PYTHONUNBUFFERED="1",

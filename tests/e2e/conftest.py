@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -32,16 +31,6 @@ def _free_base_port() -> int:
     raise RuntimeError("no free ports")
 
 
-def always_open_policy(folder: Path) -> Path:
-    """A copy of the shipped policy whose queues are open around the clock (tests must not depend on the hour)."""
-    policy = yaml.safe_load((ROOT / "routing" / "policy.yml").read_text())
-    for queue in policy["queues"]:
-        queue["business_hours"].update(days=["mon", "tue", "wed", "thu", "fri", "sat", "sun"], open="00:00", close="24:00")
-    path = folder / "policy.yml"
-    path.write_text(yaml.safe_dump(policy))
-    return path
-
-
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackSettings]:
     """The whole embedded stack on private ports and a private data folder; stopped afterwards."""
@@ -50,8 +39,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackSettings]:
         pytest.fail("no trained model: run scripts/train.sh (make test does it)")
     var_dir = tmp_path_factory.mktemp("stack-var")
     os.environ.setdefault("CONCIERGE_DEMO_CUSTOMERS", "400")
-    os.environ["CONCIERGE_POLICY_FILE"] = str(always_open_policy(var_dir))
-    settings = StackSettings().with_ports(_free_base_port(), var_dir)
+    settings = StackSettings().with_ports(_free_base_port(), var_dir).always_open()
     log_path = var_dir / "stack.log"
     with open(log_path, "w") as log:
         stack = Stack(settings, log=log)
