@@ -44,6 +44,7 @@ def _error_handlers(app: FastAPI) -> None:
 
 async def _every(seconds: float, wake: asyncio.Event, work: object, name: str) -> None:
     while True:
+        wake.clear()  # before the work: a kick that arrives while it runs starts the next round at once
         try:
             await asyncio.to_thread(work)  # type: ignore[arg-type]
         except Exception:  # noqa: BLE001 - a background loop must survive a bad round
@@ -52,7 +53,6 @@ async def _every(seconds: float, wake: asyncio.Event, work: object, name: str) -
             await asyncio.wait_for(wake.wait(), seconds)
         except asyncio.TimeoutError:
             pass
-        wake.clear()
 
 
 def install(app: FastAPI) -> None:
