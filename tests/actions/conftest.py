@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -94,3 +95,20 @@ def api(routing_url: str) -> Iterator[httpx.Client]:
 def domain() -> dict[str, Any]:
     """domain.yml as a dict, the shape the Rasa server sends to the action server."""
     return yaml.safe_load((ROOT / "domain.yml").read_text())
+
+
+@contextmanager
+def routing_down(routing_url: str) -> Iterator[None]:
+    """Point the actions at a port nobody listens on, then back at the real service."""
+    _use_routing("http://127.0.0.1:9")
+    try:
+        yield
+    finally:
+        _use_routing(routing_url)
+
+
+@pytest.fixture()
+def unreachable_routing(routing_url: str) -> Iterator[None]:
+    """The routing service is unreachable for the whole test."""
+    with routing_down(routing_url):
+        yield

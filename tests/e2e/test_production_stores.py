@@ -19,7 +19,7 @@ from tests.e2e.conftest import _free_base_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.stack]
 
-TRACKER_DB = "concierge_test_tracker"
+TRACKER_DB = f"concierge_test_tracker_{os.getpid()}"
 QUEUE = f"concierge_test_{uuid.uuid4().hex[:6]}"
 PRODUCTION_ENV = {
     "CONCIERGE_TRACKER_PG_HOST": "127.0.0.1",
@@ -54,6 +54,8 @@ def production_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack
         with open(var_dir / "stack.log", "w") as log, Stack(settings, log=log):
             yield settings
     finally:
+        with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{TRACKER_DB}" WITH (FORCE)')
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)

@@ -7,8 +7,6 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
-import psycopg
-from psycopg import sql
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, delete
@@ -18,36 +16,31 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 import routing.models  # noqa: E402,F401
+from pg import drop_database, fresh_database  # noqa: E402
 from routing.cli import upgrade  # noqa: E402
 from routing.db import Base, make_engine  # noqa: E402
 from routing.policy.loader import load_policy  # noqa: E402
 from routing.policy.schema import Policy  # noqa: E402
 from routing.settings import Settings  # noqa: E402
 
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_DB = "concierge_test_routing1"
 SERVICE_TOKEN = "test-service-token"
 IDENTITY_SECRET = "test-identity-secret-of-32-bytes-or-more"
 DEMO_NOW = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
 
 
-def _postgres_url() -> str:
-    try:
-        with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(PG_DB)))
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(PG_DB)))
-    except psycopg.OperationalError as exc:
-        pytest.fail(f"PostgreSQL on 127.0.0.1:5432 is required for the postgres half of the tests: {exc}")
-    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{PG_DB}"
-
-
 @pytest.fixture(scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated database per backend (`routing.cli.upgrade`), shared by the session."""
-    url = (f"sqlite:///{tmp_path_factory.mktemp('routing-db') / 'routing.db'}" if request.param == "sqlite"
-           else _postgres_url())
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('routing-db') / 'routing.db'}"
+        upgrade(url)
+        yield url
+        return
+    name, url = fresh_database(PG_DB)
     upgrade(url)
-    return url
+    yield url
+    drop_database(name)
 
 
 @pytest.fixture(scope="session")

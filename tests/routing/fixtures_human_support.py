@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import psycopg
 import pytest
 import yaml
 
@@ -25,12 +24,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from routing.agents.service import create_agent
 from routing.app import create_app
 from routing.cli import upgrade
+from pg import drop_database, fresh_database
 from routing.db import Base, make_engine
 from routing.settings import ROOT, Settings
 
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 HS_PG_DB = "concierge_test_routing2"
-HS_PG_URL = f"postgresql+psycopg://postgres@127.0.0.1:5432/{HS_PG_DB}"
 SERVICE_TOKEN = "test-service-token"
 
 
@@ -47,13 +45,12 @@ def hs_policy_file(directory: Path, closed: tuple[str, ...] = ()) -> Path:
 
 
 @pytest.fixture(scope="session")
-def hs_pg_url() -> str:
+def hs_pg_url() -> Iterator[str]:
     """A fresh PostgreSQL database migrated to head (once per test session)."""
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{HS_PG_DB}" WITH (FORCE)')  # constant name, not user input
-        conn.execute(f'CREATE DATABASE "{HS_PG_DB}"')
-    upgrade(HS_PG_URL)
-    return HS_PG_URL
+    name, url = fresh_database(HS_PG_DB)
+    upgrade(url)
+    yield url
+    drop_database(name)
 
 
 @pytest.fixture(scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -1,0 +1,99 @@
+"""Handoff actions against the real routing service: packet, idempotency, outbox retry, relay, resume."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.decisions import ActionRoute
+from actions.handoff import ActionHandoffEnded, ActionRelayToAgent, ActionRetryEscalation, escalate
+from actions.messages import MESSAGES
+from conftest import routing_down
+from helpers import demo_customer, make_tracker, slot_values, texts, verified_slots
+
+
+def _run(action: Action, tracker: Tracker, domain: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, tracker, domain))
+    return events, texts(dispatcher)
+
+
+def _escalated(api: httpx.Client, domain: dict[str, Any], sender: str) -> tuple[dict[str, Any], Tracker]:
+    tracker = make_tracker(slots=verified_slots(demo_customer(api, "platinum")), intent="contact_human_agent",
+                           text="I need a person please", sender_id=sender)
+    events, _ = _run(ActionRoute(), tracker, domain)
+    return slot_values(events), tracker
+
+
+def test_the_same_turn_never_escalates_twice(api: httpx.Client, domain: dict[str, Any]) -> None:
+    first, tracker = _escalated(api, domain, "handoff-idempotent")
+    again, _ = _run(ActionRoute(), tracker, domain)
+
+    assert isinstance(first["escalation_id"], int)
+    assert slot_values(again)["escalation_id"] == first["escalation_id"]
+    status = api.get(f"/escalations/{first['escalation_id']}").json()
+    assert status["conversation_id"] == "handoff-idempotent" and status["queue"] == "vip"
+
+
+def test_an_escalation_survives_a_routing_outage(routing_url: str, domain: dict[str, Any]) -> None:
+    tracker = make_tracker(intent="complaint", text="This is unacceptable", sender_id="handoff-outage")
+    decision = {"decision": "escalate", "queue": "general", "priority": 10, "sla_seconds": 3600,
+                "reason": "Complaints always reach a person.", "rule": "fairness.always_escalate", "tier": "bronze",
+                "offer_human": False, "decision_id": 1}
+    dispatcher = CollectingDispatcher()
+    with routing_down(routing_url):
+        events = asyncio.run(escalate(dispatcher, tracker, "complaint", decision))  # type: ignore[arg-type]
+    assert texts(dispatcher) == [MESSAGES["handoff_pending"]]
+    kept = slot_values(events)["pending_escalation"]
+    assert kept["packet"]["transcript"][-1]["text"] == "This is unacceptable"
+    assert any(e["event"] == "reminder" and e["intent"] == "EXTERNAL_retry_escalation" for e in events)
+
+    # still down when the reminder fires: kept again, with a later reminder
+    retry = make_tracker(slots={"pending_escalation": kept}, sender_id="handoff-outage")
+    with routing_down(routing_url):
+        events, said = _run(ActionRetryEscalation(), retry, domain)
+    assert said == [] and slot_values(events)["pending_escalation"]["attempt"] == 2
+
+    # back: the kept escalation is sent, once, even if a duplicate reminder fires
+    events, said = _run(ActionRetryEscalation(), retry, domain)
+    slots = slot_values(events)
+    assert slots["pending_escalation"] is None and isinstance(slots["escalation_id"], int) and len(said) == 1
+    events, _ = _run(ActionRetryEscalation(), retry, domain)
+    assert slot_values(events)["escalation_id"] == slots["escalation_id"]
+
+
+def test_relay_forwards_once_and_resumes_when_closed(api: httpx.Client, domain: dict[str, Any]) -> None:
+    first, _ = _escalated(api, domain, "handoff-relay")
+    slots = {"handoff_active": True, "escalation_id": first["escalation_id"]}
+    tracker = make_tracker(slots=slots, intent="track_order", text="still waiting for my parcel",
+                           sender_id="handoff-relay")
+
+    events, said = _run(ActionRelayToAgent(), tracker, domain)
+    assert events == [] and said == []  # forwarded, and the bot says nothing
+    _run(ActionRelayToAgent(), tracker, domain)  # the same turn again is not stored twice (idempotency key)
+
+    api.post(f"/escalations/{first['escalation_id']}/abandon", json={"reason": "test"}).raise_for_status()
+    tracker.latest_message["message_id"] = "a-later-turn"
+    events, said = _run(ActionRelayToAgent(), tracker, domain)
+    assert said == [MESSAGES["handoff_resumed"]]
+    assert slot_values(events) == {"handoff_active": False, "escalation_id": None}
+
+
+def test_handoff_end_resumes_the_bot_or_offers_a_callback(routing_url: str, domain: dict[str, Any]) -> None:
+    def ended(status: str, slots: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        tracker = make_tracker(slots={"handoff_active": True, "escalation_id": 7, **slots},
+                               intent="EXTERNAL_handoff_ended", sender_id="handoff-end")
+        tracker.latest_message["entities"] = [{"entity": "handoff_status", "value": status}]
+        events, said = _run(ActionHandoffEnded(), tracker, domain)
+        return slot_values(events), said
+
+    slots, said = ended("resolved", {})
+    assert said == [MESSAGES["handoff_resumed"]] and slots["handoff_active"] is False
+    slots, said = ended("expired", {})
+    assert said == [MESSAGES["handoff_expired_ask_contact"]] and slots["awaiting_contact"] is True
+    slots, said = ended("expired", {"verified": True})
+    assert said == [MESSAGES["handoff_expired_known_contact"]] and slots["escalation_id"] is None
