@@ -22,6 +22,8 @@ from routing.customers.schemas import CustomerOut
 from routing.db import make_engine
 from routing.demo import generate, insert_shop
 from routing.policy.schema import Policy
+from routing.policy.schemas import DecisionIn
+from routing.policy.service import make_decision
 from routing.tiers import service as tiers
 
 
@@ -40,6 +42,20 @@ def _time(session: Session, policy: Policy, finder: Callable[[Session, str], obj
         if found is None:
             raise RuntimeError(f"benchmark key not found: {key}")
         CustomerOut.build(policy, *found)  # type: ignore[misc]
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def _time_decisions(session: Session, policy: Policy, customer_ids: list[int]) -> list[float]:
+    """Policy decision + its audit record, committed: what POST /api/v1/decisions does besides HTTP."""
+    intents = ["contact_human_agent", "complaint", "track_order", "get_refund", "payment_issue"]
+    samples = []
+    for i, customer_id in enumerate(customer_ids):
+        request = DecisionIn(conversation_id=f"bench-{i}", customer_id=customer_id, intent=intents[i % len(intents)],
+                             bot_failures=i % 3, human_requests=i % 2, facts={})
+        start = time.perf_counter()
+        make_decision(session, policy, request)
+        session.commit()
         samples.append((time.perf_counter() - start) * 1000)
     return samples
 
@@ -79,6 +95,7 @@ def run(database_url: str | None, customers: int, lookups: int, policy: Policy, 
                                                    [str(c["external_id"]) for c in picked]))
         result["email"] = _percentiles(_time(session, policy, service.get_by_email, [str(c["email"]) for c in picked]))
         result["order_number"] = _percentiles(_time(session, policy, service.get_by_order_number, numbers))
+        result["decision"] = _percentiles(_time_decisions(session, policy, [int(c["id"]) for c in picked]))
     engine.dispose()
     if tmp is not None:
         tmp.cleanup()
@@ -90,7 +107,7 @@ def print_result(result: dict[str, object]) -> None:
     print(f"lookup latency, {result['backend']}, {result['customers']:,} customers, {result['orders']:,} orders "
           f"(load {result['load_seconds']} s)")
     print(f"{'key':<14}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}{'max ms':>10}")
-    for key in ("external_id", "email", "order_number"):
+    for key in ("external_id", "email", "order_number", "decision"):
         r: dict[str, float] = result[key]  # type: ignore[assignment]
         print(f"{key:<14}{r['p50_ms']:>10.3f}{r['p95_ms']:>10.3f}{r['p99_ms']:>10.3f}{r['max_ms']:>10.3f}")
     print(json.dumps(result))
