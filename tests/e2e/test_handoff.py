@@ -129,3 +129,30 @@ def test_forged_token_and_typed_email_never_grant_a_tier(stack: StackSettings) -
     # and the order of a platinum customer stays private
     replies = say("where is my order C-100001")
     assert all("shipped on" not in r.get("text", "") and "Tracking" not in r.get("text", "") for r in replies)
+
+
+def test_a_handoff_survives_a_new_session(stack: StackSettings) -> None:
+    """Rasa starts a new session after session_expiration_time; the customer must stay with the agent."""
+    token = httpx.post(f"{stack.routing_url}/shop/login", json={"external_id": "demo-gold"}, timeout=10).json()["token"]
+    sender = f"session-{uuid.uuid4().hex[:8]}"
+
+    def say(text: str) -> list[dict]:
+        response = httpx.post(f"{stack.rasa_url}/webhooks/rest/webhook", timeout=30,
+                              json={"sender": sender, "message": text, "metadata": {"customer_token": token}})
+        response.raise_for_status()
+        return response.json()
+
+    support = AgentSession(stack.routing_url, "alice")
+    try:
+        assert any("connecting you" in r.get("text", "") for r in say("can I speak to a person please"))
+        packet = support.find(sender)
+        assert packet["tier"] == "gold"
+        support.post(f"/escalations/{packet['id']}/claim")
+
+        assert say("/session_start") == []  # a new session starts while the agent holds the conversation
+        assert _tracker(stack, sender)["slots"]["handoff_active"] is True
+        assert say("are you still there?") == [], "the bot answered during the handoff"
+        support.wait_for_customer_message(packet["id"], "are you still there?")
+        support.post(f"/escalations/{packet['id']}/resolve", {"disposition": "resolved"})
+    finally:
+        support.close()
