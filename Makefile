@@ -4,7 +4,8 @@ SHELL := /bin/bash
 BOT := .venv/bot/bin
 ROUTING := .venv/routing/bin
 
-.PHONY: help setup train run test test-routing test-actions test-e2e services validate clean bench bench-quick eval-nlu
+.PHONY: help setup train run test test-routing test-actions test-e2e services validate clean bench bench-quick eval-nlu \
+	report export-reviews shell interactive
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -32,11 +33,29 @@ bench-quick: train ## the same in under 5 minutes (smaller counts, no training t
 services: ## start PostgreSQL / Redis / RabbitMQ if they are installed but down
 	@scripts/services.sh
 
-validate: setup ## rasa data validate --fail-on-warnings (EXTERNAL_* intents need no NLU examples)
+validate: setup ## rasa data validate --fail-on-warnings + project checks (intents, rules, responses, policy file)
 	@$(BOT)/python scripts/validate_data.py
 
 eval-nlu: train ## NLU accuracy / macro-F1 on ../shared datasets (reports/nlu_eval.md); ARGS="--limit 1000"
 	@$(BOT)/python scripts/eval_nlu.py $(ARGS)
+
+report: train ## NLU figures + plots, test stories, change since last time: reports/report.{md,html}; ARGS="--limit 500"
+	@$(BOT)/python scripts/report.py $(ARGS)
+
+export-reviews: setup ## conversations that ended with a human -> reviews/<date>/ (masked); ARGS="--since 2026-11-01"
+	@$(BOT)/python scripts/export_reviews.py $(ARGS)
+
+# `make shell` / `make interactive` start nothing else: run them next to a running `make run` (same ports and
+# tracker store; endpoints.yml needs CONCIERGE_ACTIONS_PORT and CONCIERGE_TRACKER_DB). Their own server uses port 5006.
+TRAINER_ENV := CONCIERGE_ACTIONS_PORT=$${CONCIERGE_ACTIONS_PORT:-5055} CONCIERGE_TRACKER_DB=$${CONCIERGE_TRACKER_DB:-var/tracker.db} \
+	TF_CPP_MIN_LOG_LEVEL=2
+
+shell: ## chat with the trained bot in the terminal (needs `make run` running: actions + routing service)
+	@$(TRAINER_ENV) $(BOT)/rasa shell --model models/concierge.tar.gz --endpoints endpoints.yml --port 5006
+
+interactive: ## teach the bot turn by turn and save stories/NLU (needs `make run` running)
+	@$(TRAINER_ENV) $(BOT)/rasa interactive --model models/concierge.tar.gz --endpoints endpoints.yml --port 5006 \
+		--skip-visualization
 
 clean: ## remove the runtimes, models and local databases
 	rm -rf .venv models/*.tar.gz models/.fingerprint var

@@ -1,8 +1,10 @@
 """Evaluate the trained model's NLU on the shared public datasets (never used for training).
 
 Run with the bot runtime: `.venv/bot/bin/python scripts/eval_nlu.py [--limit N] [--min-accuracy X]`
-(or `make eval-nlu`). Reports accuracy and macro-F1 over the 27 Bitext intents, per-intent F1, the costliest
-confusion pairs, and the share of CLINC150 out-of-scope queries not confidently mapped to an in-scope intent.
+(or `make eval-nlu`). Reports accuracy and macro-F1 over the 27 Bitext intents, per-intent F1 and accuracy, the
+confusion counts (every gold/predicted pair, for the report's matrix), the costliest confusion pairs, and the share of
+CLINC150 out-of-scope queries not confidently mapped to an in-scope intent. The sample (--limit) is stratified with a
+fixed seed, so the figures are deterministic for a given model.
 Writes reports/nlu_eval.json and reports/nlu_eval.md.
 """
 
@@ -135,7 +137,9 @@ def evaluate(agent: Any, bitext: list[Example], oos: list[Example], threshold: f
         gold = [x.intent for x in bitext]
         final = [p[0] for p in predictions]
         per_intent = f1_scores(gold, final, labels)
-        confusions = Counter((g, p) for g, p in zip(gold, final) if g != p)
+        pairs = Counter(zip(gold, final))
+        confusions = Counter({pair: n for pair, n in pairs.items() if pair[0] != pair[1]})
+        totals = Counter(gold)
         report["bitext"] = {
             "examples": len(bitext),
             "accuracy": round(sum(g == p for g, p in zip(gold, final)) / len(gold), 4),
@@ -143,9 +147,12 @@ def evaluate(agent: Any, bitext: list[Example], oos: list[Example], threshold: f
             "accuracy_ignoring_fallback": round(sum(g == p[2] for g, p in zip(gold, predictions)) / len(gold), 4),
             "rejected_share": round(sum(p in REJECTING_INTENTS for p in final) / len(final), 4),
             "per_intent_f1": {label: round(score, 4) for label, score in sorted(per_intent.items())},
+            "per_intent_accuracy": {label: round(pairs[(label, label)] / totals[label], 4) for label in labels},
             "top_confusions": [
                 {"gold": g, "predicted": p, "count": n} for (g, p), n in confusions.most_common(10)
             ],
+            # gold intent -> predicted intent -> count, every pair seen (for the confusion matrix of the report)
+            "confusion": {g: {p: n for (g2, p), n in sorted(pairs.items()) if g2 == g} for g in labels},
         }
     if oos:
         predictions = asyncio.run(predict(agent, [x.text for x in oos]))
@@ -217,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_structlog(logging.WARNING)  # no per-message debug lines
     logging.disable(logging.WARNING)
 
+    sys.path.insert(0, str(ROOT))  # the model names project components (bot_policies.handoff.HandoffPolicy)
     agent = Agent.load(str(args.model))
     bitext = stratified([x for f in bitext_files for x in read_csv(f, "utterance")], args.limit)
     oos = read_csv(OOS_FILE, "text") if OOS_FILE.exists() else []

@@ -7,7 +7,9 @@ run() { echo "=== $1"; shift; "$@" || status=1; }
 run "data validation" .venv/bot/bin/python scripts/validate_data.py
 run "dialogue test stories" .venv/bot/bin/rasa test core --stories tests/test_stories.yml \
   --model models/concierge.tar.gz --fail-on-prediction-errors --out var/results --quiet
+run "NLU accuracy gate (Bitext, fixed sample)" .venv/bot/bin/python scripts/eval_nlu.py --limit 2000 --min-accuracy 0.85
 run "routing service tests" .venv/routing/bin/python -m pytest -q tests/routing "$@"
 run "action tests" .venv/bot/bin/python -m pytest -q -p no:cacheprovider tests/actions "$@"
+run "trainer tooling tests" .venv/bot/bin/python -m pytest -q -p no:cacheprovider tests/trainers "$@"
 run "end-to-end tests" .venv/routing/bin/python -m pytest -q tests/e2e "$@"
 exit $status

@@ -168,6 +168,17 @@ class EscalationDetail(EscalationSummary):
     transfer_queues: list[str]
 
 
+class ClosedEscalationOut(EscalationSummary):
+    """A finished escalation as bot trainers review it (service side: no internal notes, no messages)."""
+
+    rule: str
+    facts: dict[str, Any]
+    contact: dict[str, Any] | None
+    disposition: str | None
+    closed_at: datetime | None
+    customer_name: str | None
+
+
 class ClaimIn(BaseModel):
     """Which of my queues to claim from (all I serve when omitted)."""
 

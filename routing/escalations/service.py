@@ -290,6 +290,18 @@ def list_for_agent(session: Session, agent: Agent, queue: str | None, status: st
                                 .order_by(Escalation.priority.desc(), Escalation.created_at).limit(limit)))
 
 
+def list_closed(session: Session, statuses: list[str], since: datetime | None, limit: int = 500
+                ) -> list[dict[str, Any]]:
+    """Escalations closed with one of `statuses` (since `since`), oldest first, with the customer's name."""
+    query = (select(Escalation, Customer.name).outerjoin(Customer, Customer.id == Escalation.customer_id)
+             .where(Escalation.status.in_(statuses)))
+    if since is not None:
+        query = query.where(Escalation.closed_at >= since)
+    rows = session.execute(query.order_by(Escalation.closed_at, Escalation.id).limit(limit)).all()
+    return [{**{c: getattr(esc, c) for c in esc.__table__.columns.keys()}, "customer_name": name}
+            for esc, name in rows]
+
+
 def detail(session: Session, esc: Escalation, policy: Policy) -> dict[str, Any]:
     """Packet, messages, notes and audit trail, plus what the console offers (for agents)."""
     messages = session.scalars(select(Message).where(Message.escalation_id == esc.id).order_by(Message.id)).all()

@@ -15,12 +15,13 @@ from routing.agents.service import agent_for_token
 from routing.db import get_session
 from routing.auth import require_service_token
 from routing.escalations import claims, service
-from routing.escalations.models import Escalation
-from routing.escalations.schemas import (AbandonIn, AgentTextIn, CallbackIn, ClaimIn, CustomerMessageIn,
-                                         EscalationDetail, EscalationIn, EscalationStatusOut, EscalationSummary,
+from routing.escalations.models import CLOSED_STATUSES, Escalation
+from routing.escalations.schemas import (AbandonIn, AgentTextIn, CallbackIn, ClaimIn, ClosedEscalationOut,
+                                         CustomerMessageIn, EscalationDetail, EscalationIn, EscalationStatusOut, EscalationSummary,
                                          HandbackIn, IdOut, ResolveIn, TransferIn)
 from routing.policy.deps import get_policy
 from routing.policy.schema import Policy
+from routing.sqltypes import UtcDatetime
 
 SessionDep = Annotated[Session, Depends(get_session)]
 PolicyDep = Annotated[Policy, Depends(get_policy)]
@@ -42,6 +43,22 @@ def create_escalation(body: EscalationIn, response: Response, session: SessionDe
     if not created:
         response.status_code = status.HTTP_200_OK
     return service.status_out(session, esc, policy)
+
+
+@service_router.get("/escalations", response_model=list[ClosedEscalationOut])
+def closed_escalations(session: SessionDep,
+                       status_: Annotated[str, Query(alias="status", max_length=200)] = "resolved,returned_to_bot",
+                       since: UtcDatetime | None = None,
+                       limit: Annotated[int, Query(ge=1, le=1000)] = 500) -> list[dict[str, object]]:
+    """Closed escalations for bot trainers (`status`: comma-separated closed statuses; `since`: closed at or after),
+    oldest first, with the customer's name so that exports can mask it."""
+    statuses = [s.strip() for s in status_.split(",") if s.strip()]
+    unknown = sorted(set(statuses) - set(CLOSED_STATUSES))
+    if not statuses or unknown:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [{
+            "loc": ["query", "status"], "type": "value_error",
+            "msg": f"Unknown closed status {', '.join(unknown) or '(empty)'}; use {', '.join(CLOSED_STATUSES)}."}])
+    return service.list_closed(session, statuses, since, limit)
 
 
 @service_router.get("/escalations/open", response_model=EscalationStatusOut)
