@@ -4,24 +4,16 @@ from __future__ import annotations
 
 import subprocess
 import time
-import uuid
 from pathlib import Path
 
-import httpx
 import yaml
 
 from launcher.settings import StackSettings
 from tests.e2e.agents import AgentSession
+from tests.e2e.customers import RestCustomer, shop_token
 
 ROOT = Path(__file__).resolve().parents[2]
 BOT_PYTHON = ROOT / ".venv" / "bot" / "bin" / "python"
-
-
-def _tracker_events(stack: StackSettings, conversation: str) -> list[dict]:
-    response = httpx.get(f"{stack.rasa_url}/conversations/{conversation}/tracker",
-                         params={"token": stack.rasa_token, "include_events": "ALL"}, timeout=10)
-    response.raise_for_status()
-    return response.json()["events"]
 
 
 def _export(stack: StackSettings, out: Path, *source: str) -> str:
@@ -34,17 +26,8 @@ def _export(stack: StackSettings, out: Path, *source: str) -> str:
 
 
 def test_a_resolved_escalation_becomes_masked_review_files(stack: StackSettings, tmp_path: Path) -> None:
-    login = httpx.post(f"{stack.routing_url}/shop/login", json={"external_id": "demo-platinum"}, timeout=10)
-    login.raise_for_status()
-    token = login.json()["token"]
-    sender = f"review-{uuid.uuid4().hex[:8]}"
-
-    def say(text: str) -> list[dict]:
-        response = httpx.post(f"{stack.rasa_url}/webhooks/rest/webhook", timeout=30,
-                              json={"sender": sender, "message": text, "metadata": {"customer_token": token}})
-        response.raise_for_status()
-        return response.json()
-
+    customer = RestCustomer(stack, "review", shop_token(stack, "demo-platinum"))
+    say, sender = customer.say, customer.sender
     alice = AgentSession(stack.routing_url, "alice")
     try:
         say("hello")
@@ -60,7 +43,7 @@ def test_a_resolved_escalation_becomes_masked_review_files(stack: StackSettings,
         alice.wait_for_customer_message(packet["id"], personal)
         alice.post(f"/escalations/{packet['id']}/resolve", {"disposition": "info_provided"})
         deadline = time.monotonic() + 15
-        while not any(e.get("name") == "action_handoff_ended" for e in _tracker_events(stack, sender)):
+        while not any(e.get("name") == "action_handoff_ended" for e in customer.tracker()["events"]):
             assert time.monotonic() < deadline, "the bot never resumed"
             time.sleep(0.3)
     finally:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 import uuid
 
-import httpx
 import jwt
 import pytest
 from playwright.sync_api import Page, expect
@@ -13,6 +12,7 @@ from playwright.sync_api import Page, expect
 from launcher.settings import StackSettings
 from tests.e2e.agents import AgentSession
 from tests.e2e.browser import chromium
+from tests.e2e.customers import RestCustomer, conversation_tracker, shop_token
 
 BOT_MESSAGES = ".cw-log [data-role=bot]"
 
@@ -35,13 +35,6 @@ def _say(page: Page, text: str) -> None:
 def _expect_bot(page: Page, count_before: int, contains: str, timeout: float = 15000) -> None:
     expect(page.locator(BOT_MESSAGES).nth(count_before)).to_be_visible(timeout=timeout)
     expect(page.locator(BOT_MESSAGES).last).to_contain_text(contains, timeout=timeout)
-
-
-def _tracker(stack: StackSettings, conversation_id: str) -> dict:
-    response = httpx.get(f"{stack.rasa_url}/conversations/{conversation_id}/tracker",
-                         params={"token": stack.rasa_token}, timeout=10)
-    response.raise_for_status()
-    return response.json()
 
 
 @pytest.mark.parametrize(
@@ -98,7 +91,7 @@ def test_customer_reaches_a_human_and_back(stack: StackSettings, login: str, age
             expect(page.locator(BOT_MESSAGES)).not_to_have_count(before, timeout=15000)
 
             # the whole conversation, human turns included, is in Rasa's tracker store
-            events = _tracker(stack, conversation)["events"]
+            events = conversation_tracker(stack, conversation)["events"]
             assert any(e["event"] == "bot" and e.get("text") == reply
                        and (e.get("metadata") or {}).get("source") == "human" for e in events)
             assert any(e["event"] == "user" and e.get("text") == "My parcel has not arrived" for e in events)
@@ -108,50 +101,37 @@ def test_customer_reaches_a_human_and_back(stack: StackSettings, login: str, age
 
 
 def test_forged_token_and_typed_email_never_grant_a_tier(stack: StackSettings) -> None:
-    sender = f"forger-{uuid.uuid4().hex[:8]}"
     now = int(time.time())
-    forged = jwt.encode({"sub": "demo-platinum", "iat": now, "exp": now + 600}, "not-the-secret", algorithm="HS256")
+    forged = jwt.encode({"sub": "demo-platinum", "iat": now, "exp": now + 600},
+                        "not-the-shop-secret-but-long-enough-for-hs256", algorithm="HS256")
+    customer = RestCustomer(stack, "forger", forged)
 
-    def say(text: str) -> list[dict]:
-        response = httpx.post(f"{stack.rasa_url}/webhooks/rest/webhook", timeout=30,
-                              json={"sender": sender, "message": text, "metadata": {"customer_token": forged}})
-        response.raise_for_status()
-        return response.json()
-
-    say("hello")
-    say("my email is platinum@example.com")
-    replies = say("I want to talk to a human agent")
-    slots = _tracker(stack, sender)["slots"]
+    customer.say("hello")
+    customer.say("my email is platinum@example.com")
+    replies = customer.say("I want to talk to a human agent")
+    slots = customer.tracker()["slots"]
     assert slots["tier"] == "bronze" and slots["verified"] is False and slots["customer_id"] is None
     assert not slots["handoff_active"], "a forged platinum token got an immediate human"
     assert all("connecting you" not in r.get("text", "") for r in replies)
 
     # and the order of a platinum customer stays private
-    replies = say("where is my order C-100001")
+    replies = customer.say("where is my order C-100001")
     assert all("shipped on" not in r.get("text", "") and "Tracking" not in r.get("text", "") for r in replies)
 
 
 def test_a_handoff_survives_a_new_session(stack: StackSettings) -> None:
     """Rasa starts a new session after session_expiration_time; the customer must stay with the agent."""
-    token = httpx.post(f"{stack.routing_url}/shop/login", json={"external_id": "demo-gold"}, timeout=10).json()["token"]
-    sender = f"session-{uuid.uuid4().hex[:8]}"
-
-    def say(text: str) -> list[dict]:
-        response = httpx.post(f"{stack.rasa_url}/webhooks/rest/webhook", timeout=30,
-                              json={"sender": sender, "message": text, "metadata": {"customer_token": token}})
-        response.raise_for_status()
-        return response.json()
-
+    customer = RestCustomer(stack, "session", shop_token(stack, "demo-gold"))
     support = AgentSession(stack.routing_url, "alice")
     try:
-        assert any("connecting you" in r.get("text", "") for r in say("can I speak to a person please"))
-        packet = support.find(sender)
+        assert any("connecting you" in r.get("text", "") for r in customer.say("can I speak to a person please"))
+        packet = support.find(customer.sender)
         assert packet["tier"] == "gold"
         support.post(f"/escalations/{packet['id']}/claim")
 
-        assert say("/session_start") == []  # a new session starts while the agent holds the conversation
-        assert _tracker(stack, sender)["slots"]["handoff_active"] is True
-        assert say("are you still there?") == [], "the bot answered during the handoff"
+        assert customer.say("/session_start") == []  # a new session starts while the agent holds the conversation
+        assert customer.tracker()["slots"]["handoff_active"] is True
+        assert customer.say("are you still there?") == [], "the bot answered during the handoff"
         support.wait_for_customer_message(packet["id"], "are you still there?")
         support.post(f"/escalations/{packet['id']}/resolve", {"disposition": "resolved"})
     finally:
