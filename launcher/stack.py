@@ -47,7 +47,7 @@ def process_specs(s: StackSettings) -> list[ProcessSpec]:
         ProcessSpec(
             "rasa",
             [
-                str(BOT_BIN / "rasa"), "run", "--enable-api", "--auth-token", s.rasa_token,
+                str(BOT_BIN / "python"), "-m", "bot_runtime", "run", "--enable-api", "--auth-token", s.rasa_token,
                 "--cors", "*", "--port", str(s.rasa_port), "--interface", s.host,
                 "--model", str(s.model), "--endpoints", str(s.endpoints),
                 "--credentials", str(ROOT / "credentials.yml"),

@@ -10,6 +10,7 @@ run "dialogue test stories" .venv/bot/bin/rasa test core --stories tests/test_st
 run "NLU accuracy gate (Bitext, fixed sample)" .venv/bot/bin/python scripts/eval_nlu.py --limit 2000 --min-accuracy 0.85
 run "routing service tests" .venv/routing/bin/python -m pytest -q tests/routing "$@"
 run "action tests" .venv/bot/bin/python -m pytest -q -p no:cacheprovider tests/actions "$@"
+run "bot runtime tests" .venv/bot/bin/python -m pytest -q -p no:cacheprovider tests/bot_runtime "$@"
 run "trainer tooling tests" .venv/bot/bin/python -m pytest -q -p no:cacheprovider tests/trainers "$@"
 run "end-to-end tests" .venv/routing/bin/python -m pytest -q tests/e2e "$@"
 exit $status

@@ -37,3 +37,15 @@ def test_bot_replies_over_rest(stack: StackSettings) -> None:
     replies = response.json()
     assert replies and replies[0]["recipient_id"] == sender
     assert replies[0]["text"] in _response_texts("utter_greet")
+
+
+def test_a_turn_no_rule_covers_still_gets_an_answer(stack: StackSettings) -> None:
+    """Without a learnt dialogue policy, an unexpected turn falls back to action_fallback: never silence."""
+    sender = f"smoke-{uuid.uuid4().hex[:8]}"
+    replies = []
+    for text in ("yes", "no"):  # affirm / deny out of any context
+        response = httpx.post(f"{stack.rasa_url}/webhooks/rest/webhook",
+                              json={"sender": sender, "message": text}, timeout=30)
+        response.raise_for_status()
+        replies.append(response.json())
+    assert all(reply and reply[0].get("text") for reply in replies), replies

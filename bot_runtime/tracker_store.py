@@ -1,0 +1,83 @@
+"""The embedded (default) tracker store: Rasa's SQLTrackerStore on a SQLite file, with pooled connections and WAL.
+
+Rasa opens a new SQLite connection for every read and every write (SQLAlchemy 1.4 gives SQLite files a NullPool),
+commits in rollback-journal mode with a full sync, and rebuilds its ORM queries for every message. This store keeps
+Rasa's table, event format and query semantics (so every reader of the file still works: the latest session's events
+are those from its `session_started` timestamp on) but reuses connections, writes in WAL mode with
+synchronous=NORMAL (a commit survives a crash of any process; only a power loss can undo the last commits), and
+runs the per-message reads as two prepared statements.
+Use in endpoints.yml as `type: bot_runtime.tracker_store.SQLiteTrackerStore` with `db: <file>`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from typing import Any, Iterator, Optional, Text
+
+import sqlalchemy as sa
+from rasa.core.brokers.broker import EventBroker
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import Event, SessionStarted
+from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import QueuePool
+
+PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL")
+
+
+def _apply_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    for pragma in PRAGMAS:
+        cursor.execute(pragma)
+    cursor.close()
+
+
+def _latest_session_filter(events: sa.Table) -> Any:
+    """Rasa's condition for the latest session: from the newest `session_started` timestamp on (else everything)."""
+    session_start = (
+        sa.select(sa.func.max(events.c.timestamp))
+        .where(events.c.sender_id == sa.bindparam("sender_id"), events.c.type_name == SessionStarted.type_name)
+        .scalar_subquery()
+    )
+    return sa.or_(events.c.timestamp >= session_start, session_start.is_(None))
+
+
+class SQLiteTrackerStore(SQLTrackerStore):
+    """Rasa's SQL tracker store on the SQLite file `db`, reusing its connections, in WAL mode."""
+
+    def __init__(
+        self,
+        domain: Optional[Domain] = None,
+        db: Text = "rasa.db",
+        event_broker: Optional[EventBroker] = None,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.pop("host", None)  # Rasa passes the endpoint's `url` (none for a file database)
+        super().__init__(domain, dialect="sqlite", db=db, event_broker=event_broker, **kwargs)
+        url = self.engine.url
+        self.engine.dispose()
+        # one connection at a time per checkout; Rasa may touch the store from more than one thread
+        self.engine = sa.create_engine(url, poolclass=QueuePool, connect_args={"check_same_thread": False})
+        sa.event.listen(self.engine, "connect", _apply_pragmas)
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+        events = self.SQLEvent.__table__
+        of_sender = events.c.sender_id == sa.bindparam("sender_id")
+        self._latest_session_data = (
+            sa.select(events.c.data).where(of_sender, _latest_session_filter(events)).order_by(events.c.id)
+        )
+        self._latest_session_count = sa.select(sa.func.count()).where(of_sender, _latest_session_filter(events))
+
+    async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+        """The tracker of the conversation's latest session (None when the conversation is unknown)."""
+        with self.session_scope() as session:
+            rows = session.execute(self._latest_session_data, {"sender_id": sender_id}).scalars().all()
+        if not self.domain or not rows:
+            return None
+        return DialogueStateTracker.from_dict(sender_id, [json.loads(data) for data in rows], self.domain.slots)
+
+    def _additional_events(self, session: Session, tracker: DialogueStateTracker) -> Iterator[Event]:
+        """The tracker's events after those of its latest session already stored."""
+        stored = session.execute(self._latest_session_count, {"sender_id": tracker.sender_id}).scalar_one()
+        return itertools.islice(tracker.events, stored, len(tracker.events))

@@ -1,0 +1,1 @@
+"""Tests of bot_runtime (Rasa-process additions); run with the bot runtime."""
