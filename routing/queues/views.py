@@ -12,12 +12,11 @@ from routing.auth import require_service_token
 from routing.policy.deps import get_policy
 from routing.policy.schema import Policy
 from routing.queues import service
-from routing.queues.schemas import AvailabilityOut
 
 router = APIRouter(prefix="/api/v1/queues", tags=["queues"], dependencies=[Depends(require_service_token)])
 
 
-@router.get("/{name}/availability", response_model=AvailabilityOut)
+@router.get("/{name}/availability", response_model=service.Availability)
 def availability(name: str, session: Annotated[Session, Depends(get_session)],
                  policy: Annotated[Policy, Depends(get_policy)]) -> service.Availability:
     """Open? staffed? how many wait, and the estimated wait of a newcomer (from recent handling times)."""
