@@ -10,7 +10,13 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.decisions import ActionRoute
-from actions.handoff import ActionHandoffEnded, ActionRelayToAgent, ActionRetryEscalation, escalate
+from actions.handoff import (
+    ActionCaptureContact,
+    ActionHandoffEnded,
+    ActionRelayToAgent,
+    ActionRetryEscalation,
+    escalate,
+)
 from actions.messages import MESSAGES
 from conftest import routing_down
 from helpers import demo_customer, make_tracker, slot_values, texts, verified_slots
@@ -97,3 +103,21 @@ def test_handoff_end_resumes_the_bot_or_offers_a_callback(routing_url: str, doma
     assert said == [MESSAGES["handoff_expired_ask_contact"]] and slots["awaiting_contact"] is True
     slots, said = ended("expired", {"verified": True})
     assert said == [MESSAGES["handoff_expired_known_contact"]] and slots["escalation_id"] is None
+
+
+def test_after_expiry_the_customer_leaves_contact_details(api: httpx.Client, domain: dict[str, Any]) -> None:
+    first, _ = _escalated(api, domain, "handoff-callback")
+    escalation_id = first["escalation_id"]
+    waiting = {"awaiting_contact": True, "escalation_id": escalation_id}
+
+    tracker = make_tracker(slots=waiting, intent="inform", text="hmm, not sure", sender_id="handoff-callback")
+    events, said = _run(ActionCaptureContact(), tracker, domain)
+    assert said == [MESSAGES["callback_contact_invalid"]] and events == []  # asked again, nothing lost
+
+    tracker = make_tracker(slots=waiting, intent="inform", text="call me on +1 555 0199 please",
+                           sender_id="handoff-callback")
+    events, said = _run(ActionCaptureContact(), tracker, domain)
+    assert said == [MESSAGES["callback_confirmed"].format(contact="+1 555 0199")]
+    assert slot_values(events) == {"awaiting_contact": False, "escalation_id": None}
+    status = api.get(f"/escalations/{escalation_id}").json()
+    assert status["status"] == "callback_requested" and status["alternative"] == "callback"
