@@ -9,6 +9,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import escalate
+from actions.identity import refreshed_identity
 from actions.messages import MESSAGES, say
 from actions.routing_client import Decision, RoutingClient, RoutingUnavailable
 
@@ -61,7 +62,8 @@ class ActionRoute(Action):
     ) -> list[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name") or "unknown"
         human_requests = _count(tracker, "human_requests") + (intent == HUMAN_REQUEST_INTENT)
-        events: list[EventType] = [SlotSet("human_requests", float(human_requests))]
+        events: list[EventType] = await refreshed_identity(tracker)
+        events.append(SlotSet("human_requests", float(human_requests)))
         decision = await decide(dispatcher, tracker, intent, _count(tracker, "bot_failures"), human_requests)
         if decision is None:
             return events + decision_events(None)

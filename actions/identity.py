@@ -49,6 +49,29 @@ def customer_token(tracker: Tracker) -> str | None:
     return None
 
 
+async def refreshed_identity(tracker: Tracker) -> list[EventType]:
+    """Identity events when this message carries a different shop token than the session started with.
+
+    A customer who signs in (or switches account) mid-session is verified again, so the tier always belongs to
+    the verified token; the tracker's slots are updated in place so that the rest of the action sees them.
+    """
+    session_metadata = tracker.get_slot("session_started_metadata") or {}
+    latest = (tracker.latest_message.get("metadata") or {}).get(TOKEN_METADATA_KEY)
+    if not isinstance(latest, str) or latest == session_metadata.get(TOKEN_METADATA_KEY):
+        return []
+    try:
+        async with RoutingClient() as client:
+            customer = await client.verify_token(latest)
+    except RoutingUnavailable:
+        logger.exception("could not verify the new customer token; keeping the session's identity")
+        return []
+    events = identity_events(customer)
+    events.append(SlotSet("session_started_metadata", {**session_metadata, TOKEN_METADATA_KEY: latest}))
+    for event in events:
+        tracker.slots[event["name"]] = event["value"]
+    return events
+
+
 class ActionSessionStart(Action):
     """Starts a session: carries slots over, then sets identity and tier slots from the verified shop token."""
 

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.decisions import ActionRoute
 from actions.identity import ActionSessionStart
 from helpers import demo_customer, make_tracker, slot_values
 
@@ -50,3 +51,16 @@ def test_no_token_means_anonymous_and_session_state_is_reset(routing_url: str, d
     assert slots["verified"] is False and slots["customer_id"] is None and slots["tier"] == "bronze"
     assert slots["bot_failures"] == 0.0 and slots["human_requests"] == 0.0
     assert slots["order_number"] == "C-100001"  # ordinary slots carry over into the new session
+
+
+def test_signing_in_mid_session_refreshes_the_tier_before_routing(api: httpx.Client, domain: dict[str, Any]) -> None:
+    token = api.post("/identity/demo-token", json={"external_id": "demo-gold"}).json()["token"]
+    tracker = make_tracker(intent="contact_human_agent", text="I need a person",
+                           metadata={"customer_token": token}, sender_id="identity-refresh")
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(ActionRoute().run(dispatcher, tracker, domain))
+    slots = slot_values(events)
+
+    assert slots["tier"] == "gold" and slots["verified"] is True
+    assert slots["session_started_metadata"]["customer_token"] == token
+    assert slots["routing_decision"] == "escalate" and slots["routing_queue"] == "vip"
