@@ -80,7 +80,7 @@ def _open_chat(page: Page, routing_url: str) -> str:
 
 def _shown(page: Page, text: str, timeout_ms: int = 15000) -> None:
     page.wait_for_function(
-        "(t) => [...document.querySelectorAll('.cw-log [data-role=bot]')].some(e => e.textContent === t)",
+        "(t) => [...document.querySelectorAll('.cw-log [data-role=agent]')].some(e => e.textContent === t)",
         arg=text, timeout=timeout_ms, polling="raf")
 
 

@@ -21,8 +21,12 @@ class RasaRelay:
                   timeout=self.timeout, attempts=self.attempts)
 
     def send_agent_message(self, conversation_id: str, text: str, agent_name: str) -> None:
-        """Append a bot-uttered event carrying the agent's text; Rasa sends it to the customer's latest channel."""
+        """Append a bot-uttered event carrying the agent's text; Rasa sends it to the customer's latest channel.
+
+        The `custom` part follows the text on socket.io as `{"agent": name}`, so the widget shows who wrote it.
+        """
         event = {"event": "bot", "text": text, "metadata": {"agent": agent_name, "source": "human"},
+                 "data": {"custom": {"data": {"agent": agent_name}}},
                  "timestamp": datetime.now(timezone.utc).timestamp()}
         # Rasa forwards appended bot events to the output channel only with execute_side_effects=true
         # (rasa/server.py append_events → processor.execute_side_effects).

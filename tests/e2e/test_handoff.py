@@ -15,6 +15,7 @@ from tests.e2e.browser import chromium
 from tests.e2e.customers import RestCustomer, conversation_tracker, shop_token
 
 BOT_MESSAGES = ".cw-log [data-role=bot]"
+AGENT_MESSAGES = ".cw-log [data-role=agent]"
 
 
 def _open_chat(page: Page, stack: StackSettings, login: str) -> str:
@@ -66,13 +67,13 @@ def test_customer_reaches_a_human_and_back(stack: StackSettings, login: str, age
             assert packet["summary"]
 
             # the agent takes it: the customer is told, then the agent's reply arrives in the widget
-            before = page.locator(BOT_MESSAGES).count()
             support.post(f"/escalations/{packet['id']}/claim")
-            _expect_bot(page, before, "has joined the chat", timeout=5000)
+            expect(page.locator(AGENT_MESSAGES).first).to_contain_text("has joined the chat", timeout=5000)
+            expect(page.locator(AGENT_MESSAGES).first).to_have_attribute("data-from", agent.capitalize())
             reply = f"Hello, this is {agent} {uuid.uuid4().hex[:4]}. How can I help?"
             sent_at = time.monotonic()
             support.post(f"/escalations/{packet['id']}/messages", {"text": reply})
-            expect(page.locator(BOT_MESSAGES).last).to_have_text(reply, timeout=5000)
+            expect(page.locator(AGENT_MESSAGES).last).to_have_text(reply, timeout=5000)
             print(f"agent reply reached the widget in {time.monotonic() - sent_at:.3f}s")
 
             # the customer's next message goes to the agent and the bot says nothing

@@ -59,6 +59,15 @@
     socket.on("session_confirm", () => { status.textContent = "online"; root.dataset.ready = "true"; });
     socket.on("disconnect", () => { status.textContent = "reconnecting…"; root.dataset.ready = "false"; });
     socket.on("bot_uttered", (msg) => {
+      if (msg.agent && !msg.text) {  // follows a human agent's message: show it as theirs
+        const last = [...log.querySelectorAll("[data-role=bot]")].pop();
+        if (last) {
+          last.dataset.role = "agent";
+          last.className = "cw-msg cw-agent";
+          last.dataset.from = msg.agent;
+        }
+        return;
+      }
       if (msg.text) add("bot", msg.text);
       const buttons = msg.quick_replies || msg.buttons;
       if (buttons && buttons.length) {
