@@ -11,7 +11,7 @@ from typing import IO
 
 import httpx
 
-from bench.ports import free_port
+from launcher.ports import free_port
 from launcher.settings import ROOT
 
 RASA = ROOT / ".venv" / "bot" / "bin" / "rasa"

@@ -14,7 +14,7 @@ from bench import baseline_bot
 from bench.dialogues import concierge_dialogue, demo_orders
 from bench.memory import tree_rss_mb
 from bench.plan import Plan
-from bench.ports import free_base_port
+from launcher.ports import free_base_port
 from bench.report import NOT_AVAILABLE, Figure, Report
 from bench.rest_load import Dialogue, LoadResult, run_load
 from bench.stats import ratio

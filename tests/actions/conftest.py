@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,16 +19,11 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from actions.config import get_settings  # noqa: E402
+from launcher.ports import free_port  # noqa: E402
 
 ROUTING_PYTHON = ROOT / ".venv" / "routing" / "bin" / "python"
 SERVICE_TOKEN = "action-tests-service-token"
 REQUIRED_PATHS = ("/api/v1/identity/verify", "/api/v1/identity/verify-order", "/api/v1/decisions")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _use_routing(url: str) -> None:
@@ -45,7 +39,7 @@ def routing_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not ROUTING_PYTHON.exists():
         pytest.fail("the routing runtime is missing: run scripts/setup.sh")
     folder = tmp_path_factory.mktemp("routing")
-    port = _free_port()
+    port = free_port()
     env = dict(
         os.environ,
         CONCIERGE_DATABASE_URL=f"sqlite:///{folder / 'r.db'}",

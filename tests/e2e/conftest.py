@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import os
-import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,21 +13,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from launcher.ports import free_base_port  # noqa: E402
 from launcher.settings import StackSettings  # noqa: E402
 from launcher.stack import Stack  # noqa: E402
-
-
-def _free_base_port() -> int:
-    """A base port with the next two ports free as well."""
-    for base in range(18000, 19000, 10):
-        ok = True
-        for port in (base, base + 1, base + 2):
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    ok = False
-        if ok:
-            return base
-    raise RuntimeError("no free ports")
 
 
 @pytest.fixture(scope="session")
@@ -39,7 +26,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackSettings]:
         pytest.fail("no trained model: run scripts/train.sh (make test does it)")
     var_dir = tmp_path_factory.mktemp("stack-var")
     os.environ.setdefault("CONCIERGE_DEMO_CUSTOMERS", "400")
-    settings = StackSettings().with_ports(_free_base_port(), var_dir).always_open()
+    settings = StackSettings().with_ports(free_base_port(18000, 19000), var_dir).always_open()
     log_path = var_dir / "stack.log"
     with open(log_path, "w") as log:
         stack = Stack(settings, log=log)

@@ -13,9 +13,9 @@ import httpx
 import psycopg
 import pytest
 
+from launcher.ports import free_base_port
 from launcher.settings import ROOT, StackSettings
 from launcher.stack import Stack
-from tests.e2e.conftest import _free_base_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.stack]
 
@@ -46,7 +46,7 @@ def production_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack
     os.environ.update(PRODUCTION_ENV)
     var_dir = tmp_path_factory.mktemp("prod-var")
     settings = replace(
-        StackSettings().with_ports(_free_base_port(), var_dir),
+        StackSettings().with_ports(free_base_port(18000, 19000), var_dir),
         endpoints=ROOT / "deploy" / "endpoints.production.yml",
         demo_customers=200,
     )

@@ -1,4 +1,4 @@
-"""Free loopback ports for the benchmark's private servers."""
+"""Free loopback ports for private stacks and servers (tests, benchmarks)."""
 
 from __future__ import annotations
 
