@@ -8,7 +8,6 @@ customer's widget (socket.io). Then the agent resolves it, so the agent's capaci
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 import time
 import uuid
@@ -18,12 +17,11 @@ from playwright.sync_api import Page, sync_playwright
 
 from bench.report import Figure
 from bench.stats import latency_summary_ms
+from launcher.browser import CHROMIUM_ARGS, chromium_path
 from launcher.settings import StackSettings
 
 SECTION = "Escalation latency"
 TARGET = "p95 < 1 s"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 class StreamWatcher:
@@ -86,7 +84,7 @@ def _shown(page: Page, text: str, timeout_ms: int = 15000) -> None:
 
 def measure(settings: StackSettings, quick: bool) -> list[Figure]:
     """p50/p95 of customer request → agent's stream, and agent reply → customer's widget."""
-    chromium = shutil.which("chromium")
+    chromium = chromium_path()
     if not chromium:
         return [Figure(SECTION, "customer asks for a person -> agent's live stream", "skipped (no chromium)")]
     samples = 5 if quick else 20

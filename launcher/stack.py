@@ -10,7 +10,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Callable
+from typing import IO
 
 import httpx
 
@@ -162,7 +162,7 @@ def urls(s: StackSettings) -> list[tuple[str, str]]:
     ]
 
 
-def run_forever(s: StackSettings, on_ready: Callable[[], None] | None = None) -> int:
+def run_forever(s: StackSettings) -> int:
     """Start the stack, print URLs and 'ready', and stop every child on Ctrl-C/SIGTERM."""
     stack = Stack(s)
     stopping = threading.Event()
@@ -181,8 +181,6 @@ def run_forever(s: StackSettings, on_ready: Callable[[], None] | None = None) ->
     for label, url in urls(s):
         print(f"  {label:<34} {url}")
     print("ready (Ctrl-C stops everything)", flush=True)
-    if on_ready:
-        on_ready()
     code = 0
     while not stopping.wait(1.0):
         dead = stack.first_exited()

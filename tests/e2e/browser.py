@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
-]
+from launcher.browser import CHROMIUM_ARGS, chromium_path
 
 
 @contextmanager
 def chromium() -> Iterator[Browser]:
     """A headless Chromium; skips the test with a clear message when Debian's chromium is missing."""
-    path = shutil.which("chromium")
+    path = chromium_path()
     if not path:
         pytest.skip("Debian chromium is not installed (make test installs it when it can)")
     with sync_playwright() as pw:
