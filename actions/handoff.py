@@ -47,10 +47,10 @@ def transcript(tracker: Tracker) -> list[dict[str, Any]]:
     return lines[-TRANSCRIPT_LINES:]
 
 
-def summary(tracker: Tracker, intent: str, decision: Decision) -> str:
-    """One paragraph an agent reads first."""
+def summary(tracker: Tracker, intent: str, decision: Decision, lines: list[dict[str, Any]]) -> str:
+    """One paragraph an agent reads first (`lines`: the transcript)."""
     who = tracker.get_slot("customer_name") if tracker.get_slot("verified") else "A visitor who is not signed in"
-    asks = [line["text"] for line in transcript(tracker) if line["role"] == "customer"][-3:]
+    asks = [line["text"] for line in lines if line["role"] == "customer"][-3:]
     failures = int(tracker.get_slot("bot_failures") or 0)
     return (f"{who} ({decision['tier']}) was escalated on '{intent}' by rule {decision['rule']}: "
             f"{decision['reason']} Bot failures so far: {failures}. Last messages: " + " | ".join(asks))
@@ -61,6 +61,7 @@ def packet(tracker: Tracker, intent: str, decision: Decision) -> dict[str, Any]:
     customer_id = tracker.get_slot("customer_id") if tracker.get_slot("verified") else None
     turn = tracker.latest_message.get("message_id") or str(len(tracker.events))
     email = tracker.get_slot("email")
+    lines = transcript(tracker)
     return {
         "conversation_id": tracker.sender_id,
         "idempotency_key": f"{tracker.sender_id}:{turn}",
@@ -74,8 +75,8 @@ def packet(tracker: Tracker, intent: str, decision: Decision) -> dict[str, Any]:
         "rule": decision["rule"],
         "intent": intent,
         "facts": {name: tracker.get_slot(name) for name in FACT_SLOTS if tracker.get_slot(name)},
-        "summary": summary(tracker, intent, decision),
-        "transcript": transcript(tracker),
+        "summary": summary(tracker, intent, decision, lines),
+        "transcript": lines,
         "contact": {"email": email, "name": tracker.get_slot("customer_name"), "phone": None} if email else None,
     }
 
