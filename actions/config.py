@@ -15,7 +15,7 @@ class ActionSettings:
 
     routing_url: str
     service_token: str
-    timeout_seconds: float = 5.0
+    timeout_seconds: float = 3.0
 
 
 @lru_cache(maxsize=1)
@@ -24,5 +24,5 @@ def get_settings() -> ActionSettings:
     return ActionSettings(
         routing_url=os.environ.get("CONCIERGE_ROUTING_URL", DEFAULT_ROUTING_URL).rstrip("/"),
         service_token=os.environ.get("CONCIERGE_SERVICE_TOKEN", ""),
-        timeout_seconds=float(os.environ.get("CONCIERGE_ROUTING_TIMEOUT", "5")),
+        timeout_seconds=float(os.environ.get("CONCIERGE_ROUTING_TIMEOUT", "3")),
     )

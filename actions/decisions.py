@@ -1,4 +1,4 @@
-"""Routing decisions: policy-relevant turns and repeated bot failures ask the routing service what to do."""
+"""Routing decisions: policy-relevant turns ask the routing service what to do (see also actions/fallback.py)."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from actions.messages import MESSAGES, say
 from actions.routing_client import Decision, RoutingClient, RoutingUnavailable
 
 HUMAN_REQUEST_INTENT = "contact_human_agent"
-FAILURES_BEFORE_ROUTING = 2
 
 
-def _count(tracker: Tracker, slot: str) -> int:
+def count(tracker: Tracker, slot: str) -> int:
+    """A counter slot's value as an int (0 when unset)."""
     return int(tracker.get_slot(slot) or 0)
 
 
@@ -61,10 +61,10 @@ class ActionRoute(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name") or "unknown"
-        human_requests = _count(tracker, "human_requests") + (intent == HUMAN_REQUEST_INTENT)
+        human_requests = count(tracker, "human_requests") + (intent == HUMAN_REQUEST_INTENT)
         events: list[EventType] = await refreshed_identity(tracker)
         events.append(SlotSet("human_requests", float(human_requests)))
-        decision = await decide(dispatcher, tracker, intent, _count(tracker, "bot_failures"), human_requests)
+        decision = await decide(dispatcher, tracker, intent, count(tracker, "bot_failures"), human_requests)
         if decision is None:
             return events + decision_events(None)
         if decision["decision"] == "escalate":
@@ -73,26 +73,4 @@ class ActionRoute(Action):
             say(dispatcher, intent)
         if decision["offer_human"]:
             say(dispatcher, "offer_human")
-        return events + decision_events(decision)
-
-
-class ActionFallback(Action):
-    """Counts a bot failure; asks to rephrase, and after repeated failures lets the routing policy decide."""
-
-    def name(self) -> str:
-        return "action_fallback"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        failures = _count(tracker, "bot_failures") + 1
-        events: list[EventType] = [SlotSet("bot_failures", float(failures))]
-        if failures < FAILURES_BEFORE_ROUTING:
-            say(dispatcher, "please_rephrase")
-            return events
-        decision = await decide(dispatcher, tracker, "nlu_fallback", failures, _count(tracker, "human_requests"))
-        if decision is not None and decision["decision"] == "escalate":
-            return events + decision_events(decision) + await escalate(dispatcher, tracker, "nlu_fallback", decision)
-        if decision is not None:
-            say(dispatcher, "fallback_help")
         return events + decision_events(decision)

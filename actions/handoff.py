@@ -88,15 +88,24 @@ def _wait_text(seconds: int | None) -> str:
     return f"the expected wait is about {minutes} minute{'s' if minutes != 1 else ''}"
 
 
+def handoff_state(state: str, **details: Any) -> dict[str, Any]:
+    """The custom payload that tells the chat widget the handoff state ("waiting" with queue details, "ended")."""
+    return {"data": {"handoff": state, **details}}
+
+
 def announce(dispatcher: CollectingDispatcher, status: EscalationStatus) -> list[EventType]:
     """Tell the customer exactly what happens next, and set the handoff slots accordingly."""
     queue = status["queue_display_name"]
     live = status["status"] in ("waiting", "assigned", "active")
     if live and status["alternative"] is None:
-        say(dispatcher, "handoff_waiting", queue=queue, position=status["position"] or 1,
+        position = status["position"] or 1
+        waiting = handoff_state("waiting", queue=queue, position=position,
+                                wait_seconds=status["estimated_wait_seconds"])
+        say(dispatcher, "handoff_waiting", custom=waiting, queue=queue, position=position,
             wait=_wait_text(status["estimated_wait_seconds"]))
     elif live:
-        say(dispatcher, "handoff_unstaffed", queue=queue)
+        unstaffed = handoff_state("waiting", queue=queue, position=None, wait_seconds=None)
+        say(dispatcher, "handoff_unstaffed", custom=unstaffed, queue=queue)
     else:
         say(dispatcher, "handoff_closed", queue=queue,
             alternative="callback request" if status["alternative"] == "callback" else "support ticket")
@@ -162,7 +171,7 @@ class ActionRelayToAgent(Action):
             say(dispatcher, "handoff_relay_failed")
             return []
         if not delivered:  # the agent already closed it: the bot is back
-            say(dispatcher, "handoff_resumed")
+            say(dispatcher, "handoff_resumed", custom=handoff_state("ended"))
             return [SlotSet("handoff_active", False), SlotSet("escalation_id", None)]
         return []
 
@@ -177,13 +186,15 @@ class ActionHandoffEnded(Action):
                   domain: dict[str, Any]) -> list[EventType]:
         status = next(tracker.get_latest_entity_values("handoff_status"), "resolved")
         events: list[EventType] = [SlotSet("handoff_active", False)]
+        ended = handoff_state("ended")
         if status == "expired":
             has_contact = bool(tracker.get_slot("verified") or tracker.get_slot("email"))
-            say(dispatcher, "handoff_expired_known_contact" if has_contact else "handoff_expired_ask_contact")
+            say(dispatcher, "handoff_expired_known_contact" if has_contact else "handoff_expired_ask_contact",
+                custom=ended)
             if has_contact:
                 return events + [SlotSet("escalation_id", None)]
             return events + [SlotSet("awaiting_contact", True)]
-        say(dispatcher, "handoff_resumed")
+        say(dispatcher, "handoff_resumed", custom=ended)
         return events + [SlotSet("escalation_id", None)]
 
 

@@ -6,10 +6,11 @@ import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
+from rasa_sdk.events import ActionExecuted, EventType, Restarted, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import reapply_handoff
+from actions.messages import say
 from actions.routing_client import Customer, RoutingClient, RoutingUnavailable
 
 logger = logging.getLogger(__name__)
@@ -108,3 +109,21 @@ class ActionSessionStart(Action):
         except RoutingUnavailable:
             logger.exception("could not verify the customer token; continuing as an anonymous visitor")
             return None
+
+
+class ActionRestart(Action):
+    """Starts the conversation over; a customer signed in through the shop stays signed in (and keeps the tier)."""
+
+    def name(self) -> str:
+        return "action_restart"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        events: list[EventType] = [Restarted()]
+        metadata = tracker.get_slot("session_started_metadata")
+        if isinstance(metadata, dict) and TOKEN_METADATA_KEY in metadata and tracker.get_slot("verified"):
+            events.append(SlotSet("session_started_metadata", metadata))
+            events += [SlotSet(name, tracker.get_slot(name)) for name in IDENTITY_SLOTS]
+        say(dispatcher, "restarted")
+        return events

@@ -60,7 +60,10 @@ MESSAGES: dict[str, str] = {
         "a PDF under Account > Orders."
     ),
     "invoice_missing": "Order {number} doesn't have an invoice yet; it is issued when the order ships.",
-    "service_unavailable": "Sorry, I can't reach our order system right now. Please try again in a few minutes.",
+    "service_unavailable": (
+        "Sorry, I can't look that up right now: our order system isn't answering. You can see your orders "
+        "under Account > Orders on the website, or ask me again in a few minutes."
+    ),
     "handoff_waiting": (
         "I'm connecting you with our {queue} team. You're number {position} in line and {wait}. Keep typing "
         "here if you like: the person who takes your chat sees everything, so you won't have to repeat yourself."
@@ -92,6 +95,15 @@ MESSAGES: dict[str, str] = {
     "callback_contact_invalid": "That doesn't look like an email address or a phone number. Could you type it again?",
     "callback_confirmed": "Thanks, we'll get back to you at {contact}. Anything else I can help with?",
     "callback_declined": "Alright. You can always reach us at support@example.com. Anything else I can help with?",
+    "ask_affirmation": "Sorry, I'm not sure I understood. Did you mean one of these?",
+    "ask_affirmation_none": "Sorry, I'm not sure I understood. Could you say it in other words?",
+    "something_else": "Something else",
+    "ask_rephrase": (
+        "Sorry, I still didn't get that. Could you say it in other words? For example: \"where is my order?\" or "
+        "\"how do I reset my password?\""
+    ),
+    "talk_to_person": "Talk to a person",
+    "restarted": "Okay, let's start over. How can I help you?",
     "offer_human": "If you'd still prefer a person, just say \"human\" and I'll pass your request on.",
     "routing_unavailable": (
         "Sorry, I can't reach our support system right now. You can email support@example.com and a "
@@ -115,13 +127,133 @@ MESSAGES: dict[str, str] = {
         "automatically within 5 business days."
     ),
     "get_refund": (
-        "To get a refund, open Account > Orders, choose the order and click \"Return or refund\". Once we "
-        "receive the item, the refund is paid to your original payment method within 5 to 10 business "
-        "days."
+        "I can start a return for you. Once we receive the item, the refund is paid to your original payment "
+        "method within 5 to 10 business days."
     ),
+    "cancel_order": "You can cancel an order free of charge until it ships.",
+    # delivery estimates (action_delivery_estimate)
+    "delivery_estimate": (
+        "Order {number} should arrive between {earliest} and {latest}{carrier_part}."
+    ),
+    "delivery_overdue": (
+        "Order {number} should have arrived by {latest} and is running late, sorry. If it isn't there by "
+        "tomorrow, say \"customer service\" and we'll chase it with {carrier}."
+    ),
+    "delivery_unavailable": (
+        "Sorry, I can't look up your order right now. Standard delivery usually takes 3 to 5 business days after "
+        "shipping; the tracking link in your shipping email shows the latest date."
+    ),
+    # cancellation (action_offer_cancellation, action_cancel_order)
+    "cancel_confirm": "Cancel order {number} ({items}, total {total} {currency})?",
+    "cancel_done": (
+        "Done: order {number} is cancelled. If you already paid, the money goes back to your original payment "
+        "method within 5 to 10 business days."
+    ),
+    "cancel_already": "Order {number} is already cancelled; there's nothing more to do.",
+    "cancel_refused_shipped": (
+        "Order {number} shipped on {shipped_on}, so it can't be cancelled any more. Once it arrives you can "
+        "return it free of charge within 30 days: just tell me \"I want to return it\"."
+    ),
+    "cancel_refused_delivered": (
+        "Order {number} was delivered on {delivered_on}, so it can't be cancelled, but you can return it. Say "
+        "\"I want to return it\" and I'll start the return."
+    ),
+    "cancel_unavailable": (
+        "Sorry, I can't reach our order system right now, so I can't cancel anything. You can cancel the order "
+        "yourself under Account > Orders until it ships, or try again in a few minutes."
+    ),
+    # shipping address (action_check_address_change, shipping_address_form, action_change_address)
+    "address_ask": (
+        "What is the new shipping address for order {number}? Please type the name, street and number, postcode "
+        "and city."
+    ),
+    "address_invalid": (
+        "That doesn't look like a full address. Please type the street and number, postcode and city "
+        "(at most 500 characters), or say \"stop\"."
+    ),
+    "address_confirm": "Ship order {number} to this address instead?\n{address}",
+    "address_done": "Done: order {number} will be shipped to:\n{address}",
+    "address_refused": (
+        "Order {number} has already left our warehouse ({status}), so its address can't be changed any more. "
+        "The carrier's tracking page lets you pick another delivery day or a pick-up point."
+    ),
+    "address_refused_closed": "Order {number} is {status}, so there's no delivery address to change.",
+    "address_unavailable": (
+        "Sorry, I can't reach our order system right now, so I can't change the address. You can change it "
+        "yourself under Account > Orders until the order ships, or try again in a few minutes."
+    ),
+    # returns (action_offer_return, action_start_return)
+    "return_confirm": "Start a return for order {number} ({items}, delivered on {delivered_on})?",
+    "return_done": "Your return for order {number} is open. Return reference: {reference}. {instructions}",
+    "return_already": (
+        "A return for order {number} is already open. Please send the items back with the label from the "
+        "return email."
+    ),
+    "return_closed": (
+        "Order {number} was delivered on {delivered_on} and its return window has closed, so it can no longer "
+        "be returned through the chat. If it is faulty, say \"complaint\" and our team will look at it."
+    ),
+    "return_not_delivered": (
+        "Order {number} hasn't been delivered yet ({status}); you can start a return once it arrives."
+    ),
+    "return_not_shipped": (
+        "Order {number} hasn't shipped yet, so there's no need for a return: I can cancel it instead. Just say "
+        "\"cancel my order\"."
+    ),
+    "return_unavailable": (
+        "Sorry, I can't reach our order system right now, so I can't start the return. You can start it "
+        "yourself under Account > Orders > \"Return or refund\", or try again in a few minutes."
+    ),
+    # confirmations (shared)
+    "change_refused": "Sorry, I couldn't do that: {reason}",
+    "change_kept": "Alright, I haven't changed anything on order {number}.",
+    "change_expired": "Sorry, I've lost track of what you were confirming. What would you like to do?",
+}
+
+YES_NO = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
+
+
+# What the two-stage fallback offers when it is unsure ("Did you mean ...?"), per intent it may suggest.
+INTENT_TITLES: dict[str, str] = {
+    "cancel_order": "Cancel an order",
+    "change_order": "Change an order",
+    "place_order": "Place an order",
+    "track_order": "Where is my order?",
+    "check_cancellation_fee": "Cancellation fees",
+    "check_invoice": "See an invoice",
+    "get_invoice": "Get an invoice",
+    "check_payment_methods": "Payment methods",
+    "payment_issue": "A problem with a payment",
+    "check_refund_policy": "Refund policy",
+    "get_refund": "Get a refund",
+    "track_refund": "Where is my refund?",
+    "delivery_options": "Delivery options",
+    "delivery_period": "How long delivery takes",
+    "change_shipping_address": "Change the shipping address",
+    "set_up_shipping_address": "Add a shipping address",
+    "create_account": "Create an account",
+    "delete_account": "Delete my account",
+    "edit_account": "Edit my account",
+    "recover_password": "Reset my password",
+    "registration_problems": "Trouble signing up",
+    "switch_account": "Switch accounts",
+    "contact_customer_service": "Contact customer service",
+    "contact_human_agent": "Talk to a person",
+    "complaint": "Make a complaint",
+    "review": "Leave a review",
+    "newsletter_subscription": "The newsletter",
 }
 
 
-def say(dispatcher: CollectingDispatcher, key: str, **values: Any) -> None:
-    """Send MESSAGES[key] with its {placeholders} filled from `values`."""
-    dispatcher.utter_message(text=MESSAGES[key].format(**values))
+def say(dispatcher: CollectingDispatcher, key: str, custom: dict[str, Any] | None = None, **values: Any) -> None:
+    """Send MESSAGES[key] with its {placeholders} filled from `values`.
+
+    `custom` rides along as the message's custom payload (on socket.io a separate `bot_uttered` event carrying
+    `custom["data"]`, which the chat widget reads).
+    """
+    dispatcher.utter_message(text=MESSAGES[key].format(**values), json_message=custom)
+
+
+def ask_yes_no(dispatcher: CollectingDispatcher, key: str, **values: Any) -> None:
+    """Send MESSAGES[key] as a question with Yes / No buttons (payloads /affirm and /deny)."""
+    dispatcher.utter_message(text=MESSAGES[key].format(**values), buttons=YES_NO)

@@ -14,13 +14,19 @@ from actions.routing_client import Order, RoutingClient, RoutingUnavailable
 from actions.verification import normalise_order_number
 
 
-def _day(timestamp: str | None) -> str:
+def day(timestamp: str | None) -> str:
     """'2024-05-01T10:00:00+00:00' -> '2024-05-01'."""
     return (timestamp or "")[:10] or "an unknown date"
 
 
 class OrderLookupAction(Action, ABC):
-    """Finds the order the customer means (the one they named, else `pick` among their newest) and answers."""
+    """Finds the order the customer means (the one they named, else `pick` among their newest) and answers.
+
+    When the routing service cannot be reached the customer gets MESSAGES[`unavailable`]: an honest "can't look
+    that up right now" with an alternative.
+    """
+
+    unavailable = "service_unavailable"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
@@ -37,7 +43,7 @@ class OrderLookupAction(Action, ABC):
                 else:
                     order = self.pick(await client.orders(customer_id, limit=10))
         except RoutingUnavailable:
-            say(dispatcher, "service_unavailable")
+            say(dispatcher, self.unavailable)
             return []
         if order is None:
             if number is None:
@@ -45,16 +51,15 @@ class OrderLookupAction(Action, ABC):
             else:
                 say(dispatcher, "order_not_found", number=number)
             return [SlotSet("order_number", None)]
-        self.answer(dispatcher, order)
-        return [SlotSet("order_number", order["number"])]
+        return [SlotSet("order_number", order["number"]), *self.answer(dispatcher, order)]
 
     def pick(self, orders: list[Order]) -> Order | None:
         """The order to talk about when the customer named none (orders are newest first)."""
         return orders[0] if orders else None
 
     @abstractmethod
-    def answer(self, dispatcher: CollectingDispatcher, order: Order) -> None:
-        """Tell the customer about `order`."""
+    def answer(self, dispatcher: CollectingDispatcher, order: Order) -> list[EventType]:
+        """Tell the customer about `order`; return slot events (e.g. a change awaiting confirmation)."""
 
 
 class ActionOrderStatus(OrderLookupAction):
@@ -63,17 +68,23 @@ class ActionOrderStatus(OrderLookupAction):
     def name(self) -> str:
         return "action_order_status"
 
-    def answer(self, dispatcher: CollectingDispatcher, order: Order) -> None:
-        say(
-            dispatcher,
-            f"order_{order['status']}",
-            number=order["number"],
-            placed_on=_day(order.get("placed_at")),
-            shipped_on=_day(order.get("shipped_at")),
-            delivered_on=_day(order.get("delivered_at")),
-            carrier=order.get("carrier") or "our carrier",
-            tracking_number=order.get("tracking_number") or "not available yet",
-        )
+    def answer(self, dispatcher: CollectingDispatcher, order: Order) -> list[EventType]:
+        say_status(dispatcher, order)
+        return []
+
+
+def say_status(dispatcher: CollectingDispatcher, order: Order) -> None:
+    """The order's status, with carrier and tracking number once shipped."""
+    say(
+        dispatcher,
+        f"order_{order['status']}",
+        number=order["number"],
+        placed_on=day(order.get("placed_at")),
+        shipped_on=day(order.get("shipped_at")),
+        delivered_on=day(order.get("delivered_at")),
+        carrier=order.get("carrier") or "our carrier",
+        tracking_number=order.get("tracking_number") or "not available yet",
+    )
 
 
 class ActionRefundStatus(OrderLookupAction):
@@ -86,7 +97,7 @@ class ActionRefundStatus(OrderLookupAction):
         with_refund = [order for order in orders if order.get("refund_status")]
         return (with_refund or orders or [None])[0]
 
-    def answer(self, dispatcher: CollectingDispatcher, order: Order) -> None:
+    def answer(self, dispatcher: CollectingDispatcher, order: Order) -> list[EventType]:
         status = order.get("refund_status") or "none"
         say(
             dispatcher,
@@ -95,6 +106,7 @@ class ActionRefundStatus(OrderLookupAction):
             amount=order.get("refund_amount") or order.get("total", ""),
             currency=order.get("currency", ""),
         )
+        return []
 
 
 class ActionInvoice(OrderLookupAction):
@@ -107,10 +119,10 @@ class ActionInvoice(OrderLookupAction):
         invoiced = [order for order in orders if order.get("invoice_number")]
         return (invoiced or orders or [None])[0]
 
-    def answer(self, dispatcher: CollectingDispatcher, order: Order) -> None:
+    def answer(self, dispatcher: CollectingDispatcher, order: Order) -> list[EventType]:
         if not order.get("invoice_number"):
             say(dispatcher, "invoice_missing", number=order["number"])
-            return
+            return []
         say(
             dispatcher,
             "invoice",
@@ -119,3 +131,34 @@ class ActionInvoice(OrderLookupAction):
             total=order.get("total", ""),
             currency=order.get("currency", ""),
         )
+        return []
+
+
+class ActionDeliveryEstimate(OrderLookupAction):
+    """When the named order, else the newest order still on its way, should arrive."""
+
+    unavailable = "delivery_unavailable"
+
+    def name(self) -> str:
+        return "action_delivery_estimate"
+
+    def pick(self, orders: list[Order]) -> Order | None:
+        on_the_way = [order for order in orders if order.get("estimated_delivery")]
+        return (on_the_way or orders or [None])[0]
+
+    def answer(self, dispatcher: CollectingDispatcher, order: Order) -> list[EventType]:
+        estimate = order.get("estimated_delivery")
+        if not estimate:
+            say_status(dispatcher, order)
+            return []
+        carrier = order.get("carrier")
+        if estimate["overdue"]:
+            say(dispatcher, "delivery_overdue", number=order["number"], latest=estimate["latest"],
+                carrier=carrier or "the carrier")
+            return []
+        tracking = order.get("tracking_number")
+        carrier_part = f" with {carrier}" if carrier else ""
+        carrier_part += f" (tracking number {tracking})" if carrier and tracking else ""
+        say(dispatcher, "delivery_estimate", number=order["number"], earliest=estimate["earliest"],
+            latest=estimate["latest"], carrier_part=carrier_part)
+        return []

@@ -43,6 +43,26 @@ class Order(TypedDict, total=False):
     refund_status: str | None
     refund_amount: str | None
     invoice_number: str | None
+    shipping_address: str | None
+    estimated_delivery: "DeliveryEstimate | None"
+    returnable_until: str | None
+
+
+class DeliveryEstimate(TypedDict):
+    """When an open order should arrive (ISO dates); `overdue` once the last day has passed."""
+
+    earliest: str
+    latest: str
+    overdue: bool
+
+
+class StartedReturn(TypedDict):
+    """A started return: the reference for the parcel, the last day to send it, and what to do."""
+
+    order: Order
+    return_reference: str
+    send_back_by: str
+    instructions: str
 
 
 class Decision(TypedDict):
@@ -78,6 +98,10 @@ class EscalationStatus(TypedDict):
 
 class RoutingUnavailable(Exception):
     """The routing service could not be reached or answered with an unexpected error."""
+
+
+class ChangeRefused(Exception):
+    """The routing service refused an order change (409): the order's state does not allow it; the message says why."""
 
 
 # Kept idle connections are dropped before the routing service's own keep-alive timeout (uvicorn: 5 s) ends them.
@@ -144,6 +168,19 @@ class RoutingClient:
         """One of the customer's orders; None when it is not theirs or does not exist (404)."""
         return await self._request("GET", f"/customers/{customer_id}/orders/{order_number}", none_on=404)
 
+    async def cancel_order(self, customer_id: int, order_number: str) -> Order | None:
+        """Cancel one of the customer's orders; None when it is not theirs (404); ChangeRefused once it shipped."""
+        return await self._change("POST", f"/customers/{customer_id}/orders/{order_number}/cancel")
+
+    async def change_shipping_address(self, customer_id: int, order_number: str, address: str) -> Order | None:
+        """Ship one of the customer's orders to `address`; None when it is not theirs; ChangeRefused once shipped."""
+        return await self._change("PUT", f"/customers/{customer_id}/orders/{order_number}/shipping-address",
+                                  json={"address": address})
+
+    async def start_return(self, customer_id: int, order_number: str) -> StartedReturn | None:
+        """Start the return of a delivered order; None when it is not theirs; ChangeRefused when not returnable."""
+        return await self._change("POST", f"/customers/{customer_id}/orders/{order_number}/return")
+
     async def decide(
         self,
         conversation_id: str,
@@ -184,6 +221,20 @@ class RoutingClient:
         """The customer leaves contact details for a callback; None when the escalation is gone."""
         return await self._request("POST", f"/escalations/{escalation_id}/callback", json={"contact": contact},
                                    none_on=(404, 409))
+
+    async def _change(self, method: str, path: str, **kwargs: Any) -> Any:
+        """An order change: None on 404; ChangeRefused with the service's reason on 409."""
+        try:
+            return await self._request(method, path, none_on=404, **kwargs)
+        except RoutingUnavailable as error:
+            response = getattr(error.__cause__, "response", None)
+            if response is None or response.status_code != 409:
+                raise
+            try:
+                reason = str(response.json().get("detail") or "")
+            except ValueError:
+                reason = ""
+            raise ChangeRefused(reason) from error
 
     async def _request(self, method: str, path: str, none_on: int | tuple[int, ...] | None = None,
                        **kwargs: Any) -> Any:

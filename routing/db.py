@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -46,3 +47,8 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
 def get_session(request: Request) -> Iterator[Session]:
     """FastAPI dependency: one session per request, from the app's sessionmaker."""
     yield from session_scope(request.app.state.sessions)
+
+
+# Function scope: the session commits when the endpoint returns, before the response is sent, so a client that
+# was told "done" can read its write at once (FastAPI's default request scope would commit after the response).
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]

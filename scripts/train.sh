@@ -3,6 +3,10 @@
 # Usage: scripts/train.sh [--force]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# one training at a time (parallel `make test`/`make run` in one checkout would race on the model file)
+mkdir -p var
+exec 9>var/train.lock
+flock 9
 MODEL=models/concierge.tar.gz
 STAMP=models/.fingerprint
 fingerprint=$(find config.yml domain.yml data -type f \( -name '*.yml' -o -name '*.yaml' \) -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-64)

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from routing.customers.models import Customer
 from routing.customers.schemas import CustomerIn
 from routing.orders.models import Order
+from routing.orders.service import list_orders
 from routing.policy.schema import Policy
 from routing.sqltypes import utcnow
 from routing.tiers import service as tiers
@@ -55,3 +56,17 @@ def create_customer(session: Session, policy: Policy, data: CustomerIn) -> Custo
     session.flush()
     tiers.recompute_customer(session, policy, customer.id)
     return customer
+
+
+def agent_panel(session: Session, customer_id: int, recent: int = 5) -> dict[str, object] | None:
+    """Name, contact, lifetime value and the `recent` newest orders of one customer, for the agent handling that
+    customer's escalation (the caller checks the agent may see it); None for an unknown customer."""
+    found = get_customer(session, customer_id)
+    if found is None:
+        return None
+    customer, tier = found
+    return {"name": customer.name, "email": customer.email,
+            "lifetime_value": round(tier.clv, 2) if tier else None,
+            "lifetime_spend_cents": tier.revenue_total_cents if tier else None,
+            "orders_total": tier.orders_total if tier else None,
+            "recent_orders": list_orders(session, customer_id, limit=recent)}

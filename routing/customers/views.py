@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
-from sqlalchemy.orm import Session
 
-from routing.db import get_session
+from routing.db import SessionDep
 from routing.auth import require_service_token
 from routing.customers import service
 from routing.customers.schemas import CustomerOut, TierOverrideIn
@@ -16,7 +15,6 @@ from routing.policy.schema import Policy
 from routing.tiers import service as tiers
 
 router = APIRouter(prefix="/api/v1/customers", tags=["customers"], dependencies=[Depends(require_service_token)])
-SessionDep = Annotated[Session, Depends(get_session)]
 PolicyDep = Annotated[Policy, Depends(get_policy)]
 NOT_FOUND = "No such customer."
 

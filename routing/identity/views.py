@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
-from sqlalchemy.orm import Session
 
-from routing.db import get_session
+from routing.db import SessionDep
 from routing.auth import require_service_token
 from routing.customers import service as customers
 from routing.customers.schemas import CustomerOut
@@ -17,7 +16,6 @@ from routing.policy.deps import get_policy
 from routing.policy.schema import Policy
 
 router = APIRouter(prefix="/api/v1/identity", tags=["identity"], dependencies=[Depends(require_service_token)])
-SessionDep = Annotated[Session, Depends(get_session)]
 PolicyDep = Annotated[Policy, Depends(get_policy)]
 NO_ORDER = "No order matches that number and email."
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
+from routing.orders.delivery import DeliveryEstimate
 from routing.orders.models import Order
 from routing.sqltypes import UtcDatetime
 
@@ -27,6 +29,14 @@ class OrderItemOut(BaseModel):
     unit_price: str
 
 
+class DeliveryEstimateOut(BaseModel):
+    """When an open order should arrive (business days from the policy's processing and transit times)."""
+
+    earliest: date
+    latest: date
+    overdue: bool
+
+
 class OrderOut(BaseModel):
     """An order as the bot shows it to its owner."""
 
@@ -44,9 +54,13 @@ class OrderOut(BaseModel):
     refund_status: RefundStatus | None
     refund_amount: str | None
     invoice_number: str | None
+    shipping_address: str | None
+    estimated_delivery: DeliveryEstimateOut | None
+    returnable_until: date | None
 
     @classmethod
-    def build(cls, order: Order) -> "OrderOut":
+    def build(cls, order: Order, estimate: DeliveryEstimate | None, returnable_until: date | None) -> "OrderOut":
+        """The API shape of `order`, with its delivery estimate and the last day a return can be started."""
         return cls(number=order.number, status=order.status, placed_at=order.placed_at,  # type: ignore[arg-type]
                    shipped_at=order.shipped_at, delivered_at=order.delivered_at, carrier=order.carrier,
                    tracking_number=order.tracking_number, total=money(order.total_cents) or "0.00",
@@ -54,7 +68,11 @@ class OrderOut(BaseModel):
                    items=[OrderItemOut(sku=i.sku, name=i.name, quantity=i.quantity,
                                        unit_price=money(i.unit_price_cents) or "0.00") for i in order.items],
                    return_status=order.return_status, refund_status=order.refund_status,  # type: ignore[arg-type]
-                   refund_amount=money(order.refund_cents), invoice_number=order.invoice_number)
+                   refund_amount=money(order.refund_cents), invoice_number=order.invoice_number,
+                   shipping_address=order.shipping_address,
+                   estimated_delivery=None if estimate is None else DeliveryEstimateOut(
+                       earliest=estimate.earliest, latest=estimate.latest, overdue=estimate.overdue),
+                   returnable_until=returnable_until)
 
 
 class OrderList(BaseModel):
@@ -100,3 +118,32 @@ class OrderUpdate(BaseModel):
     return_status: ReturnStatus | None = None
     refund_status: RefundStatus | None = None
     refund_cents: int | None = Field(default=None, ge=0)
+
+
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
+
+
+class ShippingAddressIn(BaseModel):
+    """A new shipping address: plain text, one or more lines, at most 500 characters."""
+
+    address: str = Field(min_length=1, max_length=500)
+
+    @field_validator("address")
+    @classmethod
+    def _plain_address(cls, value: str) -> str:
+        if _CONTROL.search(value):
+            raise ValueError("the address may not contain control characters")
+        lines = [" ".join(line.split()) for line in value.splitlines()]
+        address = "\n".join(line for line in lines if line)
+        if len(address) < 5 or not any(ch.isalpha() for ch in address):
+            raise ValueError("give a full address: street and number, postcode and city")
+        return address
+
+
+class ReturnOut(BaseModel):
+    """A started return: its reference, the last day to send the items back, and what to do."""
+
+    order: OrderOut
+    return_reference: str
+    send_back_by: date
+    instructions: str

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -120,6 +121,61 @@ class Fairness(_Strict):
     aging: Aging
 
 
+class TransitDays(_Strict):
+    """A carrier's transit time in business days, from hand-over to delivery."""
+
+    min: int = Field(ge=0)
+    max: int = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _min_before_max(self) -> "TransitDays":
+        if self.min > self.max:
+            raise ValueError(f"transit min {self.min} is above max {self.max}")
+        return self
+
+
+class DeliveryPolicy(_Strict):
+    """Delivery estimates: business days to hand an order to the carrier, then the carrier's transit time."""
+
+    processing_days: int = Field(default=1, ge=0)
+    default_transit: TransitDays = TransitDays(min=3, max=5)
+    carriers: dict[str, TransitDays] = Field(default_factory=dict)
+
+    def transit(self, carrier: str | None) -> TransitDays:
+        """The carrier's transit time, else the default."""
+        return self.carriers.get(carrier or "", self.default_transit)
+
+
+class ReturnsPolicy(_Strict):
+    """Returns: a delivered order can be returned within `window_days` of its delivery, and once the return is
+    started the items are sent back within `send_back_days`."""
+
+    window_days: int = Field(default=30, ge=0)
+    send_back_days: int = Field(default=14, ge=1)
+
+
+CANNED_PLACEHOLDERS = ("customer_name", "agent_name")
+
+
+class CannedReply(_Strict):
+    """A reply agents insert with one pick; {customer_name} and {agent_name} are filled in. `queues`: only
+    offered for escalations of these queues (every queue when omitted)."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str = Field(min_length=1, max_length=80)
+    text: str = Field(min_length=1, max_length=4000)
+    queues: list[str] | None = None
+
+    @field_validator("text")
+    @classmethod
+    def _known_placeholders(cls, value: str) -> str:
+        used = set(re.findall(r"\{([^{}]*)\}", value))
+        unknown = sorted(used - set(CANNED_PLACEHOLDERS))
+        if unknown:
+            raise ValueError(f"unknown placeholder {{{unknown[0]}}}; use {{customer_name}} or {{agent_name}}")
+        return value
+
+
 class Policy(_Strict):
     """The whole routing policy; cross-references (tiers, queues, intents) are checked on load."""
 
@@ -131,6 +187,9 @@ class Policy(_Strict):
     rules: dict[str, TierRules]
     fairness: Fairness
     dispositions: list[str] = Field(min_length=1)
+    delivery: DeliveryPolicy = DeliveryPolicy()
+    returns: ReturnsPolicy = ReturnsPolicy()
+    canned_replies: list[CannedReply] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _cross_references(self) -> "Policy":
@@ -164,6 +223,14 @@ class Policy(_Strict):
         for intent in self.fairness.always_escalate_intents:
             if intent not in KNOWN_INTENTS:
                 errors.append(f"fairness.always_escalate_intents: unknown intent {intent!r}")
+        canned_ids = [c.id for c in self.canned_replies]
+        dupes = sorted({n for n in canned_ids if canned_ids.count(n) > 1})
+        if dupes:
+            errors.append(f"duplicate canned_replies ids: {', '.join(dupes)}")
+        for reply in self.canned_replies:
+            for queue_name in reply.queues or []:
+                if queue_name not in queue_names:
+                    errors.append(f"canned_replies.{reply.id}.queues: unknown queue {queue_name!r}")
         last = self.tiers[-1]
         if (last.min_clv_percentile or 0) > 0 or (last.min_clv is not None):
             errors.append(f"tiers: the last tier ({last.name}) must catch everyone (min_clv_percentile: 0)")

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, status
-from sqlalchemy.orm import Session
 
-from routing.db import get_session
+from routing.db import SessionDep
 from routing.auth import require_service_token
 from routing.policy import service
 from routing.policy.deps import get_policy
@@ -15,7 +14,6 @@ from routing.policy.schema import Policy
 from routing.policy.schemas import DecisionIn, DecisionOut, PolicySummary
 
 router = APIRouter(prefix="/api/v1", tags=["policy"], dependencies=[Depends(require_service_token)])
-SessionDep = Annotated[Session, Depends(get_session)]
 PolicyDep = Annotated[Policy, Depends(get_policy)]
 
 

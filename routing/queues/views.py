@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, status
-from sqlalchemy.orm import Session
 
-from routing.db import get_session
+from routing.db import SessionDep
 from routing.auth import require_service_token
 from routing.policy.deps import get_policy
 from routing.policy.schema import Policy
@@ -17,7 +16,7 @@ router = APIRouter(prefix="/api/v1/queues", tags=["queues"], dependencies=[Depen
 
 
 @router.get("/{name}/availability", response_model=service.Availability)
-def availability(name: str, session: Annotated[Session, Depends(get_session)],
+def availability(name: str, session: SessionDep,
                  policy: Annotated[Policy, Depends(get_policy)]) -> service.Availability:
     """Open? staffed? how many wait, and the estimated wait of a newcomer (from recent handling times)."""
     cfg = service.find_queue(policy, name)

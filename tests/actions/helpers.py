@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import re
 from typing import Any
 
 import httpx
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.messages import MESSAGES
 
 
 def demo_customer(api: httpx.Client, tier: str) -> dict[str, Any]:
@@ -57,3 +62,25 @@ def slot_values(events: list[dict[str, Any]]) -> dict[str, Any]:
 
 def texts(dispatcher: Any) -> list[str]:
     return [m.get("text") or m.get("response") for m in dispatcher.messages]
+
+
+def run(action: Action, domain: dict[str, Any], intent: str,
+        slots: dict[str, Any] | None = None) -> tuple[dict[str, Any], list[str]]:
+    """Run `action` on a one-turn tracker; the slots it sets and the texts it says."""
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(slots=slots, intent=intent, sender_id=f"test-{intent}")
+    events = asyncio.run(action.run(dispatcher, tracker, domain))
+    return slot_values(events), texts(dispatcher)
+
+
+HANDOFF_ANNOUNCEMENTS = ("handoff_waiting", "handoff_unstaffed", "handoff_closed")
+
+
+def is_handoff_announcement(text: str) -> bool:
+    """Whether `text` is one of the messages that tell the customer what happens after an escalation."""
+    for key in HANDOFF_ANNOUNCEMENTS:
+        pattern = re.escape(MESSAGES[key])
+        pattern = re.sub(r"\\\{\w+\\\}", ".+", pattern)
+        if re.fullmatch(pattern, text):
+            return True
+    return False

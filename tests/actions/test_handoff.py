@@ -28,10 +28,18 @@ def _run(action: Action, tracker: Tracker, domain: dict[str, Any]) -> tuple[list
     return events, texts(dispatcher)
 
 
+def _handoff_states(dispatcher: CollectingDispatcher) -> list[dict[str, Any]]:
+    """The custom payloads the chat widget reads (`{"handoff": state, ...}`)."""
+    return [m["custom"]["data"] for m in dispatcher.messages if m.get("custom")]
+
+
 def _escalated(api: httpx.Client, domain: dict[str, Any], sender: str) -> tuple[dict[str, Any], Tracker]:
     tracker = make_tracker(slots=verified_slots(demo_customer(api, "platinum")), intent="contact_human_agent",
                            text="I need a person please", sender_id=sender)
-    events, _ = _run(ActionRoute(), tracker, domain)
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(ActionRoute().run(dispatcher, tracker, domain))
+    [state] = _handoff_states(dispatcher)  # the widget shows the queue (and position / wait) in its header
+    assert state["handoff"] == "waiting" and state["queue"] and "position" in state and "wait_seconds" in state
     return slot_values(events), tracker
 
 
@@ -94,8 +102,10 @@ def test_handoff_end_resumes_the_bot_or_offers_a_callback(routing_url: str, doma
         tracker = make_tracker(slots={"handoff_active": True, "escalation_id": 7, **slots},
                                intent="EXTERNAL_handoff_ended", sender_id="handoff-end")
         tracker.latest_message["entities"] = [{"entity": "handoff_status", "value": status}]
-        events, said = _run(ActionHandoffEnded(), tracker, domain)
-        return slot_values(events), said
+        dispatcher = CollectingDispatcher()
+        events = asyncio.run(ActionHandoffEnded().run(dispatcher, tracker, domain))
+        assert _handoff_states(dispatcher) == [{"handoff": "ended"}]  # the widget shows the bot is back
+        return slot_values(events), texts(dispatcher)
 
     slots, said = ended("resolved", {})
     assert said == [MESSAGES["handoff_resumed"]] and slots["handoff_active"] is False

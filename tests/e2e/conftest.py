@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import os
 import sys
 from collections.abc import Iterator
@@ -19,7 +18,13 @@ from launcher.stack import Stack  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackSettings]:
+def stack(running_stack: Stack) -> StackSettings:
+    """The settings (ports, URLs, tokens) of the running embedded stack."""
+    return running_stack.settings
+
+
+@pytest.fixture(scope="session")
+def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The whole embedded stack on private ports and a private data folder; stopped afterwards."""
     model = ROOT / "models" / "concierge.tar.gz"
     if not model.exists():
@@ -36,6 +41,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackSettings]:
             sys.stderr.write(log_path.read_text()[-5000:])
             raise
         try:
-            yield settings
+            yield stack
         finally:
             stack.stop()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import uuid
 from typing import Any
 
 import httpx
 
-from launcher.settings import StackSettings
+from launcher.settings import ROOT, StackSettings
 
 
 def shop_token(stack: StackSettings, external_id: str) -> str:
@@ -42,3 +43,12 @@ class RestCustomer:
     def tracker(self) -> dict[str, Any]:
         """Rasa's tracker of this conversation."""
         return conversation_tracker(self.stack, self.sender)
+
+
+def bot_messages() -> dict[str, str]:
+    """The MESSAGES literal of actions/messages.py, read without importing the bot runtime (another venv)."""
+    tree = ast.parse((ROOT / "actions" / "messages.py").read_text())
+    for node in tree.body:
+        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", None) == "MESSAGES" and node.value:
+            return dict(ast.literal_eval(node.value))
+    raise AssertionError("actions/messages.py has no MESSAGES")

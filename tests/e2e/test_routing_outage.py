@@ -1,0 +1,57 @@
+"""A hung routing service: routine answers still come from the bot, data questions get an honest answer."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import yaml
+
+from launcher.settings import ROOT
+from launcher.stack import Stack
+from tests.e2e.customers import RestCustomer, shop_token
+
+CANT_LOOK_UP = "can't look that up right now"
+
+
+@contextmanager
+def hung(stack: Stack, name: str) -> Iterator[None]:
+    """Freeze a process of the stack (it accepts connections but never answers), then let it go on."""
+    group = stack.pids()[name]
+    os.killpg(group, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.killpg(group, signal.SIGCONT)
+
+
+def _texts(replies: list[dict[str, Any]]) -> list[str]:
+    return [r["text"] for r in replies if r.get("text")]
+
+
+def test_a_hung_routing_service_does_not_silence_the_bot(running_stack: Stack) -> None:
+    settings = running_stack.settings
+    customer = RestCustomer(settings, "outage", shop_token(settings, "demo-gold"))
+    customer.say("hello")  # the session starts (and the tier is looked up) while the service is up
+    payment_methods = yaml.safe_load((ROOT / "domain.yml").read_text())["responses"]["utter_check_payment_methods"]
+
+    with hung(running_stack, "routing"):
+        started = time.monotonic()
+        assert _texts(customer.say("which payment methods do you accept?")) == [payment_methods[0]["text"]]
+        faq_seconds = time.monotonic() - started
+
+        started = time.monotonic()
+        replies = _texts(customer.say("where is my order?"))
+        data_seconds = time.monotonic() - started
+        assert len(replies) == 1 and CANT_LOOK_UP in replies[0], replies
+        assert "Account > Orders" in replies[0], "an alternative is offered"
+    print(f"routing service hung: FAQ answered in {faq_seconds:.2f}s, order question in {data_seconds:.2f}s")
+    assert faq_seconds < 2.0, "routine answers must not wait for the routing service"
+
+    # once the service answers again, so does the order look-up
+    replies = _texts(customer.say("where is my order?"))
+    assert replies and all(CANT_LOOK_UP not in text for text in replies), replies
