@@ -45,7 +45,8 @@ class StreamWatcher:
         self._stop.set()
 
     def _run(self) -> None:
-        with httpx.stream("GET", self._url, params={"token": self._token}, timeout=None) as response:
+        headers = {"Authorization": f"Bearer {self._token}"}
+        with httpx.stream("GET", self._url, headers=headers, timeout=None) as response:
             response.raise_for_status()
             self._ready.set()
             event = ""

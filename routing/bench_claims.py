@@ -112,7 +112,8 @@ def run(database_url: str, agents: int, escalations: int, json_path: str = "") -
         def listen(token: str) -> None:
             seen = 0
             with httpx.Client(timeout=httpx.Timeout(30, read=60)) as c, \
-                    c.stream("GET", f"{base}/api/v1/agent/stream", params={"token": token}) as response:
+                    c.stream("GET", f"{base}/api/v1/agent/stream",
+                             headers={"Authorization": f"Bearer {token}"}) as response:
                 kind = ""
                 for line in response.iter_lines():
                     if line.startswith(": connected"):

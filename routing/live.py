@@ -18,6 +18,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 _PENDING = "live_events"
+HEARTBEAT = ": heartbeat\n\n"
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ class LocalHub:
                 item = await sub.next(heartbeat)
                 if item is None:
                     return
-                yield ": heartbeat\n\n" if item is False else item.sse()  # type: ignore[union-attr]
+                yield HEARTBEAT if item is False else item.sse()  # type: ignore[union-attr]
         finally:
             self.unsubscribe(sub)
 

@@ -58,4 +58,21 @@ if [ "${CONCIERGE_NEED_BROWSER:-0}" = 1 ] && ! command -v chromium >/dev/null 2>
     log "chromium is missing and cannot be installed here; browser tests will be skipped"
   fi
 fi
+# Browser assets of the pages: socket.io-client from the npm registry (web/package-lock.json), never a CDN.
+# `npm ci` runs only when the lock changed (stamp); the dist build is copied into the static files.
+ensure_web_assets() {
+  local stamp="$ROOT/web/node_modules/.concierge-installed" want
+  local dist="$ROOT/web/node_modules/socket.io-client/dist/socket.io.min.js"
+  local target="$ROOT/routing/web/static/vendor/socket.io.min.js"
+  want=$(sha256sum "$ROOT/web/package-lock.json" | cut -c1-64)
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || [ ! -f "$dist" ]; then
+    command -v npm >/dev/null 2>&1 || { log "npm not found: install Node.js 18+ with npm (e.g. 'apt-get install nodejs npm'); the chat widget needs socket.io-client from the npm registry"; exit 1; }
+    log "installing the web assets (npm ci in web/)"
+    (cd "$ROOT/web" && npm ci --no-audit --no-fund --loglevel=error >&2)
+    echo "$want" > "$stamp"
+  fi
+  cmp -s "$dist" "$target" || cp "$dist" "$target"
+}
+ensure_web_assets
+
 mkdir -p var models

@@ -9,10 +9,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class LoginIn(BaseModel):
-    """Agent credentials."""
+    """Agent credentials. `session`: "bearer" returns a token for API clients; "cookie" (the console) sets an
+    HttpOnly session cookie instead and returns the CSRF token that its state-changing requests must send."""
 
     login: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
+    session: Literal["bearer", "cookie"] = "bearer"
 
 
 class AgentOut(BaseModel):
@@ -29,10 +31,17 @@ class AgentOut(BaseModel):
     queues: list[str]
 
 
-class LoginOut(BaseModel):
-    """A bearer token (also accepted as `?token=` by the live stream) and who it belongs to."""
+class MeOut(AgentOut):
+    """The signed-in agent; `csrf_token` (cookie sessions only) goes into the X-CSRF-Token header."""
 
-    token: str
+    csrf_token: str | None = None
+
+
+class LoginOut(BaseModel):
+    """A bearer token (session "bearer") or the CSRF token of the new cookie session, and who signed in."""
+
+    token: str | None
+    csrf_token: str | None
     expires_in: int
     agent: AgentOut
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from datetime import datetime, timedelta
 from functools import lru_cache
 
 from pwdlib import PasswordHash
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from routing.agents.models import AGENT_STATUSES, Agent, AgentQueue, AgentToken
@@ -61,6 +62,22 @@ def agent_for_token(session: Session, token: str, now: datetime | None = None) -
     if row is None or row.expires_at <= (now or utcnow()):
         return None
     return session.get(Agent, row.agent_id)
+
+
+def revoke(session: Session, token: str) -> bool:
+    """Invalidate a login token (sign-out); False when it was unknown."""
+    return bool(session.execute(delete(AgentToken).where(AgentToken.token_hash == _digest(token))).rowcount)
+
+
+def csrf_token(token: str) -> str:
+    """The CSRF token bound to a login token: HMAC-SHA256 keyed by the (secret) login token, so only someone who
+    holds the session can compute it and it dies with the session."""
+    return hmac.new(token.encode(), b"concierge-agent-csrf", hashlib.sha256).hexdigest()
+
+
+def csrf_matches(token: str, candidate: str | None) -> bool:
+    """Constant-time check of an X-CSRF-Token header against the session's CSRF token."""
+    return candidate is not None and hmac.compare_digest(csrf_token(token).encode(), candidate.encode())
 
 
 def set_status(session: Session, agent: Agent, status: str) -> Agent:

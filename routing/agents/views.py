@@ -1,15 +1,14 @@
-"""Agent account API: login, me, status, my queues with live counts."""
+"""Agent account API: login (bearer token or console cookie), logout, me, status, my queues with live counts."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, status
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 
 from routing.agents import service
-from routing.agents.deps import current_agent
+from routing.agents.deps import AgentDep, clear_session_cookie, set_session_cookie
 from routing.agents.models import Agent
-from routing.agents.schemas import AgentOut, LoginIn, LoginOut, QueueCountsOut, StatusIn
-from routing.db import get_session
+from routing.agents.schemas import AgentOut, LoginIn, LoginOut, MeOut, QueueCountsOut, StatusIn
+from routing.db import SessionDep
 from routing.policy.deps import get_policy
 from routing.policy.schema import Policy
 from routing.queues import service as queues
@@ -18,26 +17,48 @@ from routing.sqltypes import utcnow
 router = APIRouter(prefix="/api/v1/agent", tags=["agent"])
 
 
+def _secure_cookies(request: Request) -> bool:
+    return bool(request.app.state.settings.env == "production")
+
+
 @router.post("/login", response_model=LoginOut)
-def login(body: LoginIn, session: Session = Depends(get_session)) -> LoginOut:
-    """Exchange login and password for a bearer token."""
+def login(body: LoginIn, request: Request, response: Response, session: SessionDep) -> LoginOut:
+    """Exchange login and password for a bearer token (`session: "bearer"`, API clients) or, for the console
+    (`session: "cookie"`), an HttpOnly SameSite=Strict session cookie plus its CSRF token."""
     result = service.login(session, body.login, body.password)
     if result is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Wrong login or password.")
     agent, token = result
     session.commit()
-    return LoginOut(token=token, expires_in=int(service.TOKEN_TTL.total_seconds()),
-                    agent=AgentOut.model_validate(agent))
+    out = LoginOut(token=token, csrf_token=None, expires_in=int(service.TOKEN_TTL.total_seconds()),
+                   agent=AgentOut.model_validate(agent))
+    if body.session == "cookie":
+        set_session_cookie(response, token, secure=_secure_cookies(request))
+        out = out.model_copy(update={"token": None, "csrf_token": service.csrf_token(token)})
+    return out
 
 
-@router.get("/me", response_model=AgentOut)
-def me(agent: Agent = Depends(current_agent)) -> Agent:
-    """The signed-in agent."""
-    return agent
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+def logout(request: Request, agent: AgentDep, session: SessionDep
+           ) -> Response:
+    """Sign out: revoke the token or session, go offline, and clear the session cookie."""
+    service.revoke(session, request.state.agent_token)
+    service.set_status(session, agent, "offline")
+    session.commit()
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    clear_session_cookie(response, secure=_secure_cookies(request))
+    return response
+
+
+@router.get("/me", response_model=MeOut)
+def me(request: Request, agent: AgentDep) -> MeOut:
+    """The signed-in agent, with the CSRF token when signed in by the session cookie."""
+    csrf = service.csrf_token(request.state.agent_token) if request.state.agent_via_cookie else None
+    return MeOut.model_validate(agent).model_copy(update={"csrf_token": csrf})
 
 
 @router.post("/status", response_model=AgentOut)
-def set_status(body: StatusIn, agent: Agent = Depends(current_agent), session: Session = Depends(get_session)
+def set_status(body: StatusIn, agent: AgentDep, session: SessionDep
                ) -> Agent:
     """Go online, away or offline (only online agents count as staffing a queue)."""
     service.set_status(session, agent, body.status)
@@ -46,7 +67,7 @@ def set_status(body: StatusIn, agent: Agent = Depends(current_agent), session: S
 
 
 @router.get("/queues", response_model=list[QueueCountsOut])
-def my_queues(agent: Agent = Depends(current_agent), session: Session = Depends(get_session),
+def my_queues(agent: AgentDep, session: SessionDep,
               policy: Policy = Depends(get_policy)) -> list[QueueCountsOut]:
     """The queues I serve, with waiting / in-progress counts and the oldest wait."""
     counts = queues.live_counts(session, agent.queues)

@@ -145,8 +145,33 @@ class EscalationSummary(BaseModel):
     alternative: str | None
     created_at: datetime
     assigned_at: datetime | None
+    active_at: datetime | None
+    sla_seconds: int | None
     sla_due_at: datetime | None
     expires_at: datetime | None
+
+
+class OrderBrief(BaseModel):
+    """One of the customer's recent orders, as the agent's customer panel shows it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    number: str
+    status: str
+    total_cents: int
+    currency: str
+    placed_at: datetime
+
+
+class CustomerPanel(BaseModel):
+    """What the agent knows about a verified customer: value and recent orders (only for this escalation)."""
+
+    name: str
+    email: str
+    lifetime_value: float | None = Field(description="CLV in currency units (policy's model), null if not computed")
+    lifetime_spend_cents: int | None
+    orders_total: int | None
+    recent_orders: list[OrderBrief]
 
 
 class EscalationDetail(EscalationSummary):
@@ -158,14 +183,22 @@ class EscalationDetail(EscalationSummary):
     transcript: list[dict[str, Any]]
     contact: dict[str, Any] | None
     disposition: str | None
-    active_at: datetime | None
     closed_at: datetime | None
     customer_name: str | None
+    customer: CustomerPanel | None
     messages: list[MessageOut]
     notes: list[NoteOut]
     events: list[EventOut]
     dispositions: list[str]
     transfer_queues: list[str]
+
+
+class CannedReplyOut(BaseModel):
+    """A canned reply for one escalation, placeholders filled in ({customer_name}, {agent_name})."""
+
+    id: str
+    title: str
+    text: str
 
 
 class ClosedEscalationOut(EscalationSummary):

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from routing.agents.models import Agent
+from routing.customers import service as customers
 from routing.customers.models import Customer
 from routing.escalations import outbox
 from routing.escalations.flows import InvalidTransition, record, transition
@@ -170,6 +171,7 @@ def add_agent_message(session: Session, esc: Escalation, agent: Agent, text: str
     now = utcnow()
     if esc.status == "assigned":
         transition(session, esc, "active", "first_reply", f"agent:{agent.login}", now, agent_id=agent.id)
+        announce(session, "escalation.updated", esc)  # the SLA is met: consoles stop its timer
     msg = Message(escalation_id=esc.id, sender="agent", agent_id=agent.id, text=text, created_at=now)
     session.add(msg)
     session.flush()
@@ -308,9 +310,21 @@ def detail(session: Session, esc: Escalation, policy: Policy) -> dict[str, Any]:
     notes = session.scalars(select(Note).where(Note.escalation_id == esc.id).order_by(Note.id)).all()
     events = session.scalars(select(EscalationEvent).where(EscalationEvent.escalation_id == esc.id)
                              .order_by(EscalationEvent.id)).all()
-    customer = session.get(Customer, esc.customer_id) if esc.customer_id is not None else None
+    panel = customers.agent_panel(session, esc.customer_id) if esc.customer_id is not None else None
     return {**{c: getattr(esc, c) for c in esc.__table__.columns.keys()},
-            "customer_name": customer.name if customer else None,
+            "customer_name": panel["name"] if panel else None, "customer": panel,
             "messages": messages, "notes": notes, "events": events,
             "dispositions": queues.dispositions(policy),
             "transfer_queues": [q.name for q in policy.queues if q.name != esc.queue]}
+
+
+GUEST_NAME = "there"  # {customer_name} of a guest: "Hi {customer_name}" reads "Hi there"
+
+
+def canned_replies(session: Session, esc: Escalation, agent: Agent, policy: Policy) -> list[dict[str, str]]:
+    """The policy's canned replies offered for this escalation's queue, {customer_name}/{agent_name} filled in."""
+    customer = session.get(Customer, esc.customer_id) if esc.customer_id is not None else None
+    customer_name = customer.name if customer else ((esc.contact or {}).get("name") or GUEST_NAME)
+    return [{"id": reply.id, "title": reply.title,
+             "text": reply.text.replace("{customer_name}", customer_name).replace("{agent_name}", agent.name)}
+            for reply in policy.canned_replies if reply.queues is None or esc.queue in reply.queues]

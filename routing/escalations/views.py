@@ -1,7 +1,9 @@
-"""Escalation HTTP API: the bot's side (service token) and the agents' side (agent token, live stream)."""
+"""Escalation HTTP API: the bot's side (service token) and the agents' side (agent token or console cookie,
+live stream)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
@@ -9,23 +11,23 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session, sessionmaker
 
-from routing.agents.deps import current_agent, unauthorized
+from routing.agents.deps import AgentDep
 from routing.agents.models import Agent
 from routing.agents.service import agent_for_token
-from routing.db import get_session
+from routing.db import SessionDep
 from routing.auth import require_service_token
 from routing.escalations import claims, service
 from routing.escalations.models import CLOSED_STATUSES, Escalation
-from routing.escalations.schemas import (AbandonIn, AgentTextIn, CallbackIn, ClaimIn, ClosedEscalationOut,
-                                         CustomerMessageIn, EscalationDetail, EscalationIn, EscalationStatusOut, EscalationSummary,
-                                         HandbackIn, IdOut, ResolveIn, TransferIn)
+from routing.escalations.schemas import (AbandonIn, AgentTextIn, CallbackIn, CannedReplyOut, ClaimIn,
+                                         ClosedEscalationOut, CustomerMessageIn, EscalationDetail, EscalationIn,
+                                         EscalationStatusOut, EscalationSummary, HandbackIn, IdOut, ResolveIn,
+                                         TransferIn)
+from routing.live import HEARTBEAT
 from routing.policy.deps import get_policy
 from routing.policy.schema import Policy
 from routing.sqltypes import UtcDatetime
 
-SessionDep = Annotated[Session, Depends(get_session)]
 PolicyDep = Annotated[Policy, Depends(get_policy)]
-AgentDep = Annotated[Agent, Depends(current_agent)]
 
 service_router = APIRouter(prefix="/api/v1", tags=["escalations (bot)"], dependencies=[Depends(require_service_token)])
 agent_router = APIRouter(prefix="/api/v1/agent", tags=["escalations (agent)"])
@@ -121,6 +123,13 @@ def get_escalation(escalation_id: int, agent: AgentDep, session: SessionDep, pol
     return service.detail(session, _visible(session, escalation_id, agent), policy)
 
 
+@agent_router.get("/escalations/{escalation_id}/canned-replies", response_model=list[CannedReplyOut])
+def canned_replies(escalation_id: int, agent: AgentDep, session: SessionDep, policy: PolicyDep
+                   ) -> list[dict[str, str]]:
+    """The canned replies of the policy for this escalation's queue, with the customer's and my name filled in."""
+    return service.canned_replies(session, _visible(session, escalation_id, agent), agent, policy)
+
+
 @agent_router.post("/escalations/claim-next", response_model=EscalationDetail,
                    responses={204: {"description": "nothing waits in my queues"},
                               409: {"description": "I am at my max_chats"}})
@@ -178,20 +187,26 @@ def handback(escalation_id: int, body: HandbackIn, agent: AgentDep, session: Ses
                             policy)
 
 
-def _agent_queues(sessions: sessionmaker[Session], token: str) -> frozenset[str] | None:
+def _still_signed_in(sessions: sessionmaker[Session], token: str) -> bool:
     with sessions() as session:
-        agent = agent_for_token(session, token)
-        return frozenset(agent.queues) if agent else None
+        return agent_for_token(session, token) is not None
 
 
 @agent_router.get("/stream", response_class=StreamingResponse,
                   responses={200: {"content": {"text/event-stream": {}}}})
-async def stream(request: Request, token: Annotated[str, Query(min_length=1)]) -> StreamingResponse:
+async def stream(request: Request, agent: AgentDep, session: SessionDep) -> StreamingResponse:
     """Server-Sent Events for my queues: escalation.created, escalation.updated, message.created; a heartbeat
-    comment every 15 s. The token is a query parameter because EventSource cannot send headers."""
-    served = await run_in_threadpool(_agent_queues, request.app.state.sessions, token)
-    if served is None:
-        raise unauthorized()
-    return StreamingResponse(request.app.state.live.stream(served, request.app.state.sse_heartbeat),
-                             media_type="text/event-stream",
+    comment every 15 s. Signed in like every agent request (the console's cookie, or a bearer header); the stream
+    ends at the first heartbeat after the session was signed out or expired."""
+    served, token = frozenset(agent.queues), request.state.agent_token
+    await run_in_threadpool(session.close)  # no database connection is held while the stream is open
+    sessions, live, heartbeat = request.app.state.sessions, request.app.state.live, request.app.state.sse_heartbeat
+
+    async def events() -> AsyncIterator[str]:
+        async for chunk in live.stream(served, heartbeat):
+            if chunk == HEARTBEAT and not await run_in_threadpool(_still_signed_in, sessions, token):
+                return
+            yield chunk
+
+    return StreamingResponse(events(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

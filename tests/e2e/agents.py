@@ -1,4 +1,5 @@
-"""A support agent driving the real agent API (login, online, find, claim, reply, hand back) for e2e tests."""
+"""A support agent for e2e tests: over the real agent API with a bearer token (login, online, find, claim, reply,
+hand back), or signed in to the console page through its login form (session cookie)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,24 @@ import time
 from typing import Any
 
 import httpx
+from playwright.sync_api import Page, expect
+
+
+def sign_in_console(page: Page, routing_url: str, login: str, password: str = "demo") -> None:
+    """Open the console, sign in through the form and wait until its live stream is connected."""
+    page.goto(f"{routing_url}/console")
+    page.get_by_test_id("login-name").fill(login)
+    page.get_by_test_id("login-password").fill(password)
+    page.get_by_test_id("login-submit").click()
+    expect(page.get_by_test_id("console")).to_have_attribute("data-live", "true", timeout=10000)
 
 
 class AgentSession:
-    """One signed-in demo agent."""
+    """One demo agent signed in for API use (bearer token: no cookie, no CSRF token needed)."""
 
     def __init__(self, routing_url: str, login: str, password: str = "demo") -> None:
         self.http = httpx.Client(base_url=f"{routing_url}/api/v1/agent", timeout=10)
-        response = self.http.post("/login", json={"login": login, "password": password})
+        response = self.http.post("/login", json={"login": login, "password": password, "session": "bearer"})
         response.raise_for_status()
         self.http.headers["Authorization"] = f"Bearer {response.json()['token']}"
         self.http.post("/status", json={"status": "online"}).raise_for_status()
@@ -51,5 +62,6 @@ class AgentSession:
         raise AssertionError(f"the agent never got {text!r}")
 
     def close(self) -> None:
-        self.http.post("/status", json={"status": "offline"})
+        """Sign out: the token is revoked and the agent goes offline."""
+        self.http.post("/logout")
         self.http.close()

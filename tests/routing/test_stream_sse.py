@@ -39,7 +39,8 @@ def hs_server(hs_app: FastAPI) -> Iterator[str]:
 
 def _listen(base: str, token: str, events: queue.Queue[tuple[str, dict, float]], ready: threading.Event) -> None:
     with httpx.Client(timeout=httpx.Timeout(5, read=None)) as client:
-        with client.stream("GET", f"{base}/api/v1/agent/stream", params={"token": token}) as response:
+        with client.stream("GET", f"{base}/api/v1/agent/stream",
+                           headers={"Authorization": f"Bearer {token}"}) as response:
             response.raise_for_status()
             kind = ""
             for line in response.iter_lines():
@@ -57,7 +58,8 @@ def test_new_escalation_is_on_the_stream_within_a_second(hs_server: str, hs_app:
     add_agent(hs_app.state.sessions, "carol", ["general"])
     with httpx.Client(base_url=hs_server, timeout=10) as client:
         token = client.post("/api/v1/agent/login", json={"login": "carol", "password": "pw"}).json()["token"]
-        assert client.get("/api/v1/agent/stream", params={"token": "forged"}).status_code == 401
+        assert client.get("/api/v1/agent/stream", headers={"Authorization": "Bearer forged"}).status_code == 401
+        assert client.get("/api/v1/agent/stream", cookies={"concierge_agent": "forged"}).status_code == 401
 
         events: queue.Queue[tuple[str, dict, float]] = queue.Queue()
         ready = threading.Event()
@@ -82,3 +84,27 @@ def test_new_escalation_is_on_the_stream_within_a_second(hs_server: str, hs_app:
         hs_app.state.live.publish(LiveEvent("stop", frozenset({"general"}), {}))
         listener.join(5)
         assert events.get(timeout=1)[0] == "stop" and events.empty()
+
+
+def test_console_cookie_opens_the_stream_and_sign_out_ends_it(hs_server: str, hs_app: FastAPI) -> None:
+    add_agent(hs_app.state.sessions, "carol", ["general"])
+    hs_app.state.sse_heartbeat = 0.2  # the session is re-checked at every heartbeat
+    with httpx.Client(base_url=hs_server, timeout=10) as console:
+        login = console.post("/api/v1/agent/login", json={"login": "carol", "password": "pw", "session": "cookie"})
+        csrf = login.json()["csrf_token"]
+        lines: queue.Queue[str | None] = queue.Queue()
+
+        def listen() -> None:
+            with console.stream("GET", "/api/v1/agent/stream", timeout=httpx.Timeout(5, read=None)) as response:
+                response.raise_for_status()
+                for line in response.iter_lines():
+                    lines.put(line)
+            lines.put(None)  # the server ended the stream
+
+        threading.Thread(target=listen, daemon=True).start()
+        assert lines.get(timeout=5) == ": connected"
+        console.post("/api/v1/agent/logout", headers={"X-CSRF-Token": csrf}).raise_for_status()
+        signed_out_at = time.monotonic()
+        while (line := lines.get(timeout=5)) is not None:
+            assert not line.startswith("event:")
+        assert time.monotonic() - signed_out_at < 2.0

@@ -1,16 +1,19 @@
-// Concierge agent console: sign in, see my queues live (Server-Sent Events), take customers, chat, note, close.
+// Concierge agent console: sign in (HttpOnly session cookie + CSRF token), see my queues live (Server-Sent Events)
+// with SLA timers, take customers, read the packet, chat, note, transfer, close. Everything is rendered as text.
 (function () {
   "use strict";
   const API = "/api/v1/agent";
-  const state = {token: sessionStorage.getItem("agent-token"), me: null, selected: null, stream: null, queues: []};
+  const OPEN_FOR_TAKING = ["waiting", "callback_requested", "ticket"];
+  const MINE = ["assigned", "active"];
+  const state = {csrf: null, me: null, selected: null, detail: null, stream: null, retry: null, drafts: {}};
   const $ = (id) => document.getElementById(id);
 
+  // ---- HTTP ---------------------------------------------------------------------------------------------------
   async function api(path, options = {}) {
-    const response = await fetch(API + path, {
-      ...options,
-      headers: {"Content-Type": "application/json", Authorization: "Bearer " + state.token, ...(options.headers || {})},
-    });
-    if (response.status === 401) { signOut(); throw new Error("Your session ended; please sign in again."); }
+    const headers = {"Content-Type": "application/json", ...(options.headers || {})};
+    if (options.method && options.method !== "GET" && state.csrf) headers["X-CSRF-Token"] = state.csrf;
+    const response = await fetch(API + path, {...options, headers, credentials: "same-origin"});
+    if (response.status === 401) { showLogin("Your session ended; please sign in again."); throw new Error("Signed out."); }
     if (response.status === 204) return null;
     const body = await response.json().catch(() => ({}));
     if (!response.ok) throw new Error(describeError(body, response.status));
@@ -22,61 +25,138 @@
     return body.detail || ("Request failed (" + status + ")");
   }
 
+  // ---- rendering helpers (text only, never HTML) ------------------------------------------------------------------
   function el(tag, attrs, text) {
     const node = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
-    if (text !== undefined && text !== null) node.textContent = text;
+    for (const [k, v] of Object.entries(attrs || {})) if (v !== undefined && v !== null) node.setAttribute(k, v);
+    if (text !== undefined && text !== null) node.textContent = String(text);
     return node;
   }
 
-  function minutesSince(iso) {
-    return Math.max(0, Math.round((Date.now() - new Date(iso).getTime()) / 60000));
+  function clock(seconds) {
+    const s = Math.max(0, Math.floor(seconds));
+    const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = String(s % 60).padStart(2, "0");
+    return h ? `${h}:${String(m).padStart(2, "0")}:${r}` : `${m}:${r}`;
   }
 
-  // ---- sign in / out -------------------------------------------------------------------------------------
+  const money = (amount, currency) =>
+    new Intl.NumberFormat("en-US", {style: "currency", currency: currency || "USD"}).format(amount);
+  const day = (iso) => new Date(iso).toLocaleDateString("en-US", {year: "numeric", month: "short", day: "numeric"});
+
+  // A timer element: data-since (counts up) or data-due (counts down to the SLA, then shows how overdue).
+  function timer(attrs) { const node = el("span", attrs); tick(node, Date.now()); return node; }
+
+  function tick(node, now) {
+    if (node.dataset.since) {
+      node.textContent = (node.dataset.label || "") + clock((now - Date.parse(node.dataset.since)) / 1000);
+      return;
+    }
+    if (!node.dataset.due) return;
+    const left = (Date.parse(node.dataset.due) - now) / 1000;
+    const overdue = left < 0;
+    node.textContent = overdue ? `SLA overdue by ${clock(-left)}` : `SLA ${clock(left)} left`;
+    node.classList.toggle("overdue", overdue);
+    node.dataset.overdue = String(overdue);
+  }
+
+  setInterval(() => {
+    const now = Date.now();
+    document.querySelectorAll("[data-since], [data-due]").forEach((node) => tick(node, now));
+  }, 1000);
+
+  // The SLA of an escalation: ticking while nobody has answered, then met or missed.
+  function slaNode(e, testid) {
+    if (!e.sla_due_at) return el("span", {class: "sla", "data-testid": testid}, "no SLA");
+    if (e.active_at) {
+      const met = Date.parse(e.active_at) <= Date.parse(e.sla_due_at);
+      return el("span", {class: "sla " + (met ? "met" : "overdue"), "data-testid": testid}, met ? "SLA met" : "SLA missed");
+    }
+    if (!OPEN_FOR_TAKING.includes(e.status) && !MINE.includes(e.status)) return el("span", {class: "sla", "data-testid": testid}, "");
+    return timer({class: "sla", "data-due": e.sla_due_at, "data-testid": testid,
+                  title: `first answer due within ${clock(e.sla_seconds || 0)}`});
+  }
+
+  // ---- sign in / out ------------------------------------------------------------------------------------------------
+  function showLogin(message) {
+    state.csrf = null; state.me = null; state.selected = null;
+    if (state.stream) { state.stream.close(); state.stream = null; }
+    clearTimeout(state.retry);
+    $("app").hidden = true;
+    $("app").dataset.live = "false";
+    $("login-view").hidden = false;
+    $("login-error").textContent = message || "";
+    $("detail").replaceChildren(el("p", {class: "empty"}, "Select or take an escalation."));
+  }
+
   $("login-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const form = new FormData(event.target);
     $("login-error").textContent = "";
     const response = await fetch(API + "/login", {
-      method: "POST", headers: {"Content-Type": "application/json"},
-      body: JSON.stringify({login: form.get("login"), password: form.get("password")}),
+      method: "POST", headers: {"Content-Type": "application/json"}, credentials: "same-origin",
+      body: JSON.stringify({login: form.get("login"), password: form.get("password"), session: "cookie"}),
     });
     const body = await response.json().catch(() => ({}));
     if (!response.ok) { $("login-error").textContent = describeError(body, response.status); return; }
-    state.token = body.token;
-    sessionStorage.setItem("agent-token", body.token);
+    event.target.reset();
+    state.csrf = body.csrf_token;
     start();
   });
 
-  function signOut() {
-    sessionStorage.removeItem("agent-token");
-    state.token = null;
-    if (state.stream) state.stream.close();
-    $("app").hidden = true;
-    $("login-view").hidden = false;
-  }
-  $("logout").addEventListener("click", signOut);
-
-  $("status").addEventListener("change", async (event) => {
-    await api("/status", {method: "POST", body: JSON.stringify({status: event.target.value})});
+  $("logout").addEventListener("click", async () => {
+    try { await api("/logout", {method: "POST"}); } catch (err) { /* already signed out */ }
+    showLogin("You signed out.");
   });
 
-  // ---- queues and escalation list ---------------------------------------------------------------------------
-  async function refreshLists() {
-    const [queues, list] = await Promise.all([api("/queues"), api("/escalations")]);
-    state.queues = queues;
-    const ql = $("queues");
-    ql.replaceChildren(...state.queues.map((q) => el("li", {"data-queue": q.name},
-      `${q.display_name}${q.open ? "" : " (closed)"}: ${q.waiting} waiting, ${q.in_progress} in progress` +
-      (q.oldest_waiting_at ? ` · oldest ${minutesSince(q.oldest_waiting_at)} min` : ""))));
-    const items = list;
-    const el_ = $("escalations");
-    el_.replaceChildren(...items.map((e) => {
-      const li = el("li", {"data-id": e.id, "data-status": e.status},
-        `#${e.id} · ${e.queue} · ${e.tier} · ${e.status} · ${e.intent || "?"} · ${minutesSince(e.created_at)} min`);
+  function showPresence(status) {
+    $("status").value = status;
+    $("presence").textContent = {online: "● Online", away: "● Away", offline: "● Offline"}[status] || status;
+    $("presence").className = "presence " + status;
+    $("app").dataset.presence = status;
+  }
+
+  $("status").addEventListener("change", async (event) => {
+    try { showPresence((await api("/status", {method: "POST", body: JSON.stringify({status: event.target.value})})).status); }
+    catch (err) { $("claim-error").textContent = err.message; }
+  });
+
+  // ---- queues and escalation list (refreshed on every live event; one request at a time, latest wins) ---------------
+  let refreshing = null, again = false;
+  function refreshLists() {
+    if (refreshing) { again = true; return refreshing; }
+    refreshing = (async () => {
+      try {
+        do { again = false; renderLists(...await Promise.all([api("/queues"), api("/escalations")])); } while (again);
+      } finally { refreshing = null; }
+    })();
+    return refreshing;
+  }
+
+  function renderLists(queues, list) {
+    $("queues").replaceChildren(...queues.map((q) => {
+      const li = el("li", {"data-queue": q.name, "data-waiting": q.waiting, "data-in-progress": q.in_progress});
+      li.append(el("strong", {}, q.display_name), q.open ? "" : el("span", {class: "pill"}, "closed"),
+        el("span", {class: "counts", "data-testid": "queue-counts"}, `${q.waiting} waiting · ${q.in_progress} in progress`));
+      if (q.oldest_waiting_at) {
+        li.append(timer({class: "oldest", "data-since": q.oldest_waiting_at, "data-label": "oldest waits ",
+                         "data-testid": "queue-oldest"}));
+      }
+      return li;
+    }));
+    $("escalations").replaceChildren(...list.map((e) => {
+      const li = el("li", {"data-id": e.id, "data-status": e.status, "data-conversation": e.conversation_id,
+                           "data-queue": e.queue});
+      const open = el("button", {type: "button", class: "open", "aria-label": `Open escalation ${e.id}`});
+      open.append(el("span", {class: "pill " + e.tier}, e.tier), ` #${e.id} · ${e.queue} · ${e.status}`,
+        el("span", {class: "intent"}, e.intent || e.reason || "—"));
+      const times = el("span", {class: "times"});
+      times.append(MINE.includes(e.status) && e.assigned_at
+        ? timer({"data-since": e.assigned_at, "data-label": "with agent ", class: "wait"})
+        : timer({"data-since": e.created_at, "data-label": "waits ", class: "wait"}), slaNode(e, "sla-timer"));
+      open.append(times);
+      open.addEventListener("click", () => select(e.id).catch((err) => { $("claim-error").textContent = err.message; }));
+      li.append(open);
       if (state.selected === e.id) li.classList.add("selected");
-      li.addEventListener("click", () => select(e.id));
       return li;
     }));
   }
@@ -86,106 +166,178 @@
     try {
       const claimed = await api("/escalations/claim-next", {method: "POST", body: JSON.stringify({queues: null})});
       if (!claimed) { $("claim-error").textContent = "Nobody is waiting in your queues."; return; }
-      await refreshLists();
       await select(claimed.id);
+      await refreshLists();
     } catch (err) { $("claim-error").textContent = err.message; }
   });
 
-  // ---- one escalation ---------------------------------------------------------------------------------------
+  // ---- one escalation -------------------------------------------------------------------------------------------
   async function select(id) {
+    const [detail, canned] = await Promise.all([api(`/escalations/${id}`), api(`/escalations/${id}/canned-replies`)]);
+    if (state.selected !== null && state.selected !== id) state.drafts = {};
     state.selected = id;
-    const detail = await api(`/escalations/${id}`);
-    renderDetail(detail);
+    renderDetail(detail, canned);
     document.querySelectorAll("#escalations li").forEach((li) => li.classList.toggle("selected", Number(li.dataset.id) === id));
   }
 
-  function renderDetail(d) {
+  function keepDrafts(host) {  // typed text and focus survive a re-render caused by a live update
+    const focused = document.activeElement && host.contains(document.activeElement) ? document.activeElement.dataset.testid : null;
+    for (const name of ["reply-input", "note-input", "transfer-reason"]) {
+      const input = host.querySelector(`[data-testid=${name}]`);
+      if (input) state.drafts[name] = input.value;
+    }
+    return focused;
+  }
+
+  function renderDetail(d, canned) {
     const host = $("detail");
+    const focused = state.detail && state.detail.id === d.id ? keepDrafts(host) : null;
+    state.detail = d;
     host.replaceChildren($("detail-template").content.cloneNode(true));
+    host.dataset.id = d.id;
     const field = (name) => host.querySelector(`[data-field=${name}]`);
-    field("customer").textContent = d.customer_name || (d.customer_id ? `Customer #${d.customer_id}` : "Guest");
+    const c = d.customer;
+    field("customer").textContent = d.customer_name || (d.contact && d.contact.name) || "Guest";
     field("tier").textContent = d.tier;
     field("tier").classList.add(d.tier);
     field("status").textContent = d.status;
-    field("tier_reason").textContent = d.tier_reason;
+    field("sla").replaceWith(slaNode(d, "packet-sla"));
+    field("tier_reason").textContent = d.tier_reason || "—";
+    field("lifetime_value").textContent = c && c.lifetime_value !== null
+      ? `${money(c.lifetime_value)} (spent ${money((c.lifetime_spend_cents || 0) / 100)} over ${c.orders_total} orders)`
+      : "— (not a signed-in customer)";
     field("queue").textContent = d.queue;
-    field("reason").textContent = d.reason;
-    field("intent").textContent = d.intent;
-    field("summary").textContent = d.summary;
-    field("facts").textContent = Object.entries(d.facts || {}).map(([k, v]) => `${k}: ${v}`).join(" · ") || "—";
+    field("reason").textContent = d.reason || "—";
+    field("intent").textContent = [d.intent, d.rule].filter(Boolean).join(" · ") || "—";
+    field("summary").textContent = d.summary || "—";
+    field("facts").textContent = Object.entries(d.facts || {}).map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : v}`).join(" · ") || "—";
+
+    const orders = host.querySelector(".orders tbody");
+    for (const o of (c && c.recent_orders) || []) {
+      const row = el("tr", {"data-order": o.number});
+      row.append(el("td", {}, o.number), el("td", {}, o.status), el("td", {}, money(o.total_cents / 100, o.currency)),
+                 el("td", {}, day(o.placed_at)));
+      orders.appendChild(row);
+    }
+    if (!orders.children.length) orders.appendChild(el("tr", {}, "")).appendChild(el("td", {colspan: 4}, "No orders on record."));
 
     const messages = host.querySelector(".messages");
-    for (const line of d.transcript || []) messages.appendChild(el("li", {"data-role": line.role}, line.text));
+    for (const line of d.transcript || []) {
+      messages.appendChild(el("li", {"data-role": line.role, "data-source": "transcript", "data-label": label(line.role)}, line.text));
+    }
+    messages.appendChild(el("li", {class: "handoff", role: "separator"}, "handed off to a person"));
     for (const m of d.messages || []) appendMessage(messages, m);
     const notes = host.querySelector(".notes");
     for (const n of d.notes || []) notes.appendChild(el("li", {}, n.text));
 
     const dispositions = host.querySelector("[name=disposition]");
-    for (const code of d.dispositions || []) dispositions.appendChild(el("option", {value: code}, code));
+    for (const code of d.dispositions || []) dispositions.appendChild(el("option", {value: code}, code.replaceAll("_", " ")));
     const transfer = host.querySelector("[name=transfer]");
     for (const q of d.transfer_queues || []) transfer.appendChild(el("option", {value: q}, q));
+    const picker = host.querySelector("[name=canned]");
+    for (const reply of canned || []) picker.appendChild(el("option", {value: reply.id, "data-text": reply.text}, reply.title));
 
+    const mine = MINE.includes(d.status) && state.me && d.agent_id === state.me.id;
     const take = host.querySelector("[data-action=take]");
-    take.hidden = !["waiting", "callback_requested", "ticket"].includes(d.status);
+    take.hidden = !OPEN_FOR_TAKING.includes(d.status);
+    field("work").hidden = !mine;
+    field("actions").hidden = !mine;
+
+    const reply = host.querySelector("form.reply [name=text]");
+    const note = host.querySelector("form.note [name=text]");
+    const reason = host.querySelector("[name=transfer-reason]");
+    reply.value = state.drafts["reply-input"] || "";
+    note.value = state.drafts["note-input"] || "";
+    reason.value = state.drafts["transfer-reason"] || "";
+    if (focused) { const back = host.querySelector(`[data-testid=${focused}]`); if (back && !back.closest("[hidden]")) back.focus(); }
+
     const error = field("error");
     const guard = (fn) => async (event) => {
       event.preventDefault();
       error.textContent = "";
       try { await fn(event); } catch (err) { error.textContent = err.message; }
     };
-    host.querySelector("form.reply").addEventListener("submit", guard(async (event) => {
-      const input = event.target.elements.text;
-      if (!input.value.trim()) return;
-      await api(`/escalations/${d.id}/messages`, {method: "POST", body: JSON.stringify({text: input.value})});
-      input.value = "";
+    const reload = async () => { state.drafts = {}; await select(d.id); await refreshLists(); };
+    host.querySelector("[data-action=insert-canned]").addEventListener("click", () => {
+      const option = picker.selectedOptions[0];
+      if (!option || !option.value) { error.textContent = "Choose a canned reply first."; picker.focus(); return; }
+      const text = option.dataset.text, start = reply.selectionStart ?? reply.value.length, end = reply.selectionEnd ?? start;
+      reply.value = reply.value.slice(0, start) + text + reply.value.slice(end);
+      reply.focus();
+      reply.setSelectionRange(start + text.length, start + text.length);
+      error.textContent = "";
+    });
+    host.querySelector("form.reply").addEventListener("submit", guard(async () => {
+      if (!reply.value.trim()) return;
+      const sent = await api(`/escalations/${d.id}/messages`, {method: "POST", body: JSON.stringify({text: reply.value})});
+      appendMessage(messages, {id: sent.id, sender: "agent", agent_id: state.me.id, text: reply.value});
+      reply.value = ""; state.drafts["reply-input"] = "";
     }));
-    host.querySelector("form.note").addEventListener("submit", guard(async (event) => {
-      const input = event.target.elements.text;
-      if (!input.value.trim()) return;
-      await api(`/escalations/${d.id}/notes`, {method: "POST", body: JSON.stringify({text: input.value})});
-      input.value = "";
+    host.querySelector("form.note").addEventListener("submit", guard(async () => {
+      if (!note.value.trim()) return;
+      await api(`/escalations/${d.id}/notes`, {method: "POST", body: JSON.stringify({text: note.value})});
+      note.value = ""; state.drafts["note-input"] = "";
       await select(d.id);
     }));
     take.addEventListener("click", guard(async () => {
       await api(`/escalations/${d.id}/claim`, {method: "POST"});
-      await select(d.id); await refreshLists();
+      await reload();
     }));
     host.querySelector("[data-action=resolve]").addEventListener("click", guard(async () => {
       await api(`/escalations/${d.id}/resolve`, {method: "POST", body: JSON.stringify({disposition: dispositions.value})});
-      await select(d.id); await refreshLists();
+      await reload();
     }));
     host.querySelector("[data-action=handback]").addEventListener("click", guard(async () => {
       await api(`/escalations/${d.id}/handback`, {method: "POST", body: JSON.stringify({disposition: dispositions.value || null})});
-      await select(d.id); await refreshLists();
+      await reload();
     }));
     host.querySelector("[data-action=transfer]").addEventListener("click", guard(async () => {
-      const reason = window.prompt("Why transfer?") || "";
-      await api(`/escalations/${d.id}/transfer`, {method: "POST", body: JSON.stringify({queue: transfer.value, reason})});
-      await select(d.id); await refreshLists();
+      if (!reason.value.trim()) { reason.focus(); throw new Error("Give a reason for the transfer."); }
+      await api(`/escalations/${d.id}/transfer`, {method: "POST", body: JSON.stringify({queue: transfer.value, reason: reason.value})});
+      state.drafts = {};
+      if (!state.me.queues.includes(transfer.value)) {  // out of my queues now: nothing more to show
+        state.selected = null; state.detail = null;
+        $("detail").replaceChildren(el("p", {class: "empty", role: "status", "data-testid": "transferred"},
+                                       `Transferred to ${transfer.value}.`));
+      } else await select(d.id);
+      await refreshLists();
     }));
+  }
+
+  function label(role, m) {  // who said it; live messages name the agent, stored ones carry the agent's id
+    if (role === "agent") return (m && m.agent) || (m && state.me && m.agent_id === state.me.id ? state.me.name : "Agent");
+    return {customer: "Customer", bot: "Bot"}[role] || role;
   }
 
   function appendMessage(list, m) {
-    if (list.querySelector(`[data-message-id="${m.id}"]`)) return;
-    const item = el("li", {"data-role": m.sender, "data-message-id": m.id}, m.text);
-    list.appendChild(item);
+    if (list.querySelector(`[data-message-id="${Number(m.id)}"]`)) return;
+    list.appendChild(el("li", {"data-role": m.sender, "data-message-id": Number(m.id), "data-label": label(m.sender, m)}, m.text));
     list.scrollTop = list.scrollHeight;
   }
 
-  // ---- live stream ------------------------------------------------------------------------------------------
+  // ---- live stream (the session cookie signs it in; EventSource reconnects by itself after network errors) ----------
   function connectStream() {
     if (state.stream) state.stream.close();
-    const stream = new EventSource(`${API}/stream?token=${encodeURIComponent(state.token)}`);
+    const stream = new EventSource(`${API}/stream`);
     state.stream = stream;
-    stream.onopen = () => { $("stream-state").textContent = "live"; $("app").dataset.live = "true"; };
-    stream.onerror = () => { $("stream-state").textContent = "reconnecting…"; $("app").dataset.live = "false"; };
-    const onEscalation = () => refreshLists().catch(() => {});
-    stream.addEventListener("escalation.created", onEscalation);
-    stream.addEventListener("escalation.updated", (event) => {
-      onEscalation();
+    stream.onopen = () => {
+      $("stream-state").textContent = "live"; $("app").dataset.live = "true";
+      refreshLists().catch(() => {});  // catch up on whatever happened while disconnected
+    };
+    stream.onerror = () => {
+      $("stream-state").textContent = "reconnecting…"; $("app").dataset.live = "false";
+      if (stream.readyState === EventSource.CLOSED) {  // refused (e.g. signed out elsewhere): check, then retry
+        clearTimeout(state.retry);
+        state.retry = setTimeout(() => api("/me").then(connectStream).catch(() => {}), 2000);
+      }
+    };
+    const onEscalation = (event) => {
+      refreshLists().catch(() => {});
       const id = JSON.parse(event.data).escalation.id;
       if (id === state.selected) select(id).catch(() => {});
-    });
+    };
+    stream.addEventListener("escalation.created", onEscalation);
+    stream.addEventListener("escalation.updated", onEscalation);
     stream.addEventListener("message.created", (event) => {
       const data = JSON.parse(event.data);
       if (data.escalation_id !== state.selected) return;
@@ -194,22 +346,21 @@
     });
   }
 
-  async function start() {
-    try {
-      state.me = await api("/me");
-    } catch (err) { signOut(); return; }
-    const me = state.me;
+  async function start(known) {
+    let me = known;
+    if (!me) { try { me = await api("/me"); } catch (err) { return; } }
+    state.me = me;
+    state.csrf = me.csrf_token;
     $("me").textContent = `${me.name} (${me.login})`;
-    $("status").value = me.status || "online";
     $("login-view").hidden = true;
     $("app").hidden = false;
-    if (me.status !== "online") {
-      await api("/status", {method: "POST", body: JSON.stringify({status: "online"})});
-      $("status").value = "online";
-    }
-    await refreshLists();
+    showPresence(me.status);
+    if (me.status === "offline") showPresence((await api("/status", {method: "POST", body: JSON.stringify({status: "online"})})).status);
     connectStream();
+    await refreshLists();
   }
 
-  if (state.token) start();
+  // A page (re)load: the session cookie, if any, signs in again; otherwise show the form.
+  fetch(API + "/me", {credentials: "same-origin"})
+    .then(async (r) => (r.ok ? start(await r.json()) : showLogin())).catch(() => showLogin());
 })();
