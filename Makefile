@@ -36,7 +36,7 @@ services: ## start PostgreSQL / Redis / RabbitMQ if they are installed but down
 validate: setup ## rasa data validate --fail-on-warnings + project checks (intents, rules, responses, policy file)
 	@$(BOT)/python scripts/validate_data.py
 
-eval-nlu: train ## NLU accuracy / macro-F1 on ../shared datasets (reports/nlu_eval.md); ARGS="--limit 1000"
+eval-nlu: train ## NLU accuracy / macro-F1 / confusion PNG on ../shared datasets or ARGS="--data my.csv" (reports/)
 	@$(BOT)/python scripts/eval_nlu.py $(ARGS)
 
 report: train ## NLU figures + plots, test stories, change since last time: reports/report.{md,html}; ARGS="--limit 500"

@@ -13,9 +13,9 @@ from launcher.settings import ROOT
 
 LOOKUP, CLAIMS, NLU = "Routing tier lookup", "Routing claims (PostgreSQL)", "NLU evaluation"
 NLU_SCRIPT = ROOT / "scripts" / "eval_nlu.py"
-NLU_REPORT = ROOT / "reports" / "nlu_eval.json"
-NLU_KEYS = ("bitext.examples", "bitext.accuracy", "bitext.accuracy_ignoring_fallback", "bitext.macro_f1",
-            "bitext.rejected_share", "oos.examples", "oos.rejection_rate", "seconds")
+NLU_OUT = ROOT / "reports" / "bench-nlu"  # not reports/: a quick sample must not replace `make eval-nlu`'s report
+NLU_KEYS = ("intents.examples", "intents.accuracy", "intents.accuracy_ignoring_fallback", "intents.macro_f1",
+            "intents.rejected_share", "oos.examples", "oos.rejection_rate", "seconds")
 LOOKUP_P99_TARGET_MS = 5.0
 
 
@@ -72,11 +72,11 @@ def routing_claims(report: Report, plan: Plan, log: IO[str]) -> None:
 
 
 def nlu_eval(report: Report, plan: Plan, log: IO[str]) -> None:
-    """`scripts/eval_nlu.py` (with --limit in quick mode), then the figures of reports/nlu_eval.json."""
+    """`scripts/eval_nlu.py` (with --limit in quick mode), then the figures of reports/bench-nlu/nlu_eval.json."""
     if not NLU_SCRIPT.exists():
         report.add(Figure(NLU, "accuracy / macro-F1 / out-of-scope", NOT_AVAILABLE))
         return
-    argv = [str(BOT_PY), str(NLU_SCRIPT)]
+    argv = [str(BOT_PY), str(NLU_SCRIPT), "--out", str(NLU_OUT)]
     limited = plan.nlu_limit is not None and "--limit" in (help_text(argv) or "")
     if limited:
         argv += ["--limit", str(plan.nlu_limit)]
@@ -84,8 +84,8 @@ def nlu_eval(report: Report, plan: Plan, log: IO[str]) -> None:
     log.write(f"$ {' '.join(argv)}\n")
     log.flush()
     subprocess.run(argv, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, check=True, timeout=3600)
-    data = read_json(NLU_REPORT)
-    report.details[NLU] = {k: v for k, v in data.items() if k in ("model", "bitext", "oos", "seconds")}
+    data = read_json(NLU_OUT / "nlu_eval.json")
+    report.details[NLU] = {k: v for k, v in data.items() if k in ("model", "sources", "intents", "oos", "seconds")}
     numbers = numeric_leaves(data)
     wanted = {k: numbers[k] for k in NLU_KEYS if k in numbers} or numbers
     _add_numbers(report, NLU, f"limit {plan.nlu_limit}: " if limited else "", wanted)

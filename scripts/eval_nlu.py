@@ -1,11 +1,12 @@
-"""Evaluate the trained model's NLU on the shared public datasets (never used for training).
+"""Evaluate the trained model's NLU on labelled CSV files; by default the shared public datasets (never trained on).
 
-Run with the bot runtime: `.venv/bot/bin/python scripts/eval_nlu.py [--limit N] [--min-accuracy X]`
-(or `make eval-nlu`). Reports accuracy and macro-F1 over the 27 Bitext intents, per-intent F1 and accuracy, the
-confusion counts (every gold/predicted pair, for the report's matrix), the costliest confusion pairs, and the share of
-CLINC150 out-of-scope queries not confidently mapped to an in-scope intent. The sample (--limit) is stratified with a
-fixed seed, so the figures are deterministic for a given model.
-Writes reports/nlu_eval.json and reports/nlu_eval.md.
+Run with the bot runtime: `.venv/bot/bin/python scripts/eval_nlu.py [--data F.csv ...] [--limit N] [--min-accuracy X]`
+(or `make eval-nlu ARGS="--data my.csv"`). A CSV needs a text column (`text` or `utterance`) and an `intent` column;
+rows whose intent is `out_of_scope` (or `oos`) measure rejection, every other row measures intent accuracy.
+Reports accuracy and macro-F1 over the intents, per-intent F1 and accuracy, the confusion counts (every gold/predicted
+pair), the costliest confusion pairs, and the share of out-of-scope queries not confidently mapped to an in-scope
+intent. The sample (--limit) is stratified with a fixed seed, so the figures are deterministic for a given model.
+Writes nlu_eval.json, nlu_eval.md and the confusion matrix nlu_confusion.png into --out (default reports/).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ OOS_FILE = DATASETS / "clinc150-oos" / "oos_val.csv"
 MODEL = ROOT / "models" / "concierge.tar.gz"
 REPORTS = ROOT / "reports"
 REJECTING_INTENTS = {"nlu_fallback", "out_of_scope"}
+OOS_LABELS = {"out_of_scope", "oos"}
+TEXT_COLUMNS = ("text", "utterance")
 SEED = 42
 
 # realistic values for Bitext's {{Placeholder}} tokens; unknown placeholders get their words back
@@ -72,13 +75,32 @@ def fill_placeholders(text: str) -> str:
     )
 
 
-def read_csv(path: Path, text_column: str) -> list[Example]:
+class DataError(Exception):
+    """A CSV that cannot be evaluated (missing file or columns); the message says what to fix."""
+
+
+def read_csv(path: Path) -> list[Example]:
+    """The labelled rows of `path` (text in `text` or `utterance`, label in `intent`); blank rows are skipped."""
+    if not path.is_file():
+        raise DataError(f"{path}: no such file")
     with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        columns = reader.fieldnames or []
+        text_column = next((c for c in TEXT_COLUMNS if c in columns), None)
+        if text_column is None or "intent" not in columns:
+            raise DataError(f"{path}: needs a 'text' (or 'utterance') column and an 'intent' column; "
+                            f"it has {', '.join(columns) or 'no header'}")
         return [
-            Example(fill_placeholders(row[text_column]).strip(), row["intent"].strip())
-            for row in csv.DictReader(handle)
-            if row.get(text_column, "").strip()
+            Example(fill_placeholders(row[text_column]).strip(), (row["intent"] or "").strip())
+            for row in reader
+            if (row.get(text_column) or "").strip() and (row.get("intent") or "").strip()
         ]
+
+
+def default_data() -> list[Path]:
+    """The shared sets: every Bitext CSV and the CLINC150 out-of-scope queries (those that exist)."""
+    bitext = sorted(BITEXT_DIR.glob("*.csv")) if BITEXT_DIR.is_dir() else []
+    return bitext + ([OOS_FILE] if OOS_FILE.exists() else [])
 
 
 def stratified(examples: list[Example], limit: int | None) -> list[Example]:
@@ -128,20 +150,22 @@ def f1_scores(gold: list[str], predicted: list[str], labels: list[str]) -> dict[
     return scores
 
 
-def evaluate(agent: Any, bitext: list[Example], oos: list[Example], threshold: float) -> dict[str, Any]:
+def evaluate(agent: Any, examples: list[Example], oos: list[Example], threshold: float,
+             model: str = "", sources: list[str] | None = None) -> dict[str, Any]:
+    """Figures for in-scope `examples` (key "intents") and out-of-scope queries `oos` (key "oos")."""
     started = time.monotonic()
-    labels = sorted({x.intent for x in bitext})
-    report: dict[str, Any] = {"model": str(MODEL.relative_to(ROOT)), "fallback_threshold": threshold}
-    if bitext:
-        predictions = asyncio.run(predict(agent, [x.text for x in bitext]))
-        gold = [x.intent for x in bitext]
+    labels = sorted({x.intent for x in examples})
+    report: dict[str, Any] = {"model": model, "fallback_threshold": threshold, "sources": sources or []}
+    if examples:
+        predictions = asyncio.run(predict(agent, [x.text for x in examples]))
+        gold = [x.intent for x in examples]
         final = [p[0] for p in predictions]
         per_intent = f1_scores(gold, final, labels)
         pairs = Counter(zip(gold, final))
         confusions = Counter({pair: n for pair, n in pairs.items() if pair[0] != pair[1]})
         totals = Counter(gold)
-        report["bitext"] = {
-            "examples": len(bitext),
+        report["intents"] = {
+            "examples": len(examples),
             "accuracy": round(sum(g == p for g, p in zip(gold, final)) / len(gold), 4),
             "macro_f1": round(sum(per_intent.values()) / len(per_intent), 4),
             "accuracy_ignoring_fallback": round(sum(g == p[2] for g, p in zip(gold, predictions)) / len(gold), 4),
@@ -151,7 +175,7 @@ def evaluate(agent: Any, bitext: list[Example], oos: list[Example], threshold: f
             "top_confusions": [
                 {"gold": g, "predicted": p, "count": n} for (g, p), n in confusions.most_common(10)
             ],
-            # gold intent -> predicted intent -> count, every pair seen (for the confusion matrix of the report)
+            # gold intent -> predicted intent -> count, every pair seen (for the confusion matrix)
             "confusion": {g: {p: n for (g2, p), n in sorted(pairs.items()) if g2 == g} for g in labels},
         }
     if oos:
@@ -168,11 +192,12 @@ def evaluate(agent: Any, bitext: list[Example], oos: list[Example], threshold: f
 
 def markdown(report: dict[str, Any]) -> str:
     header = f"Model `{report['model']}`, fallback threshold {report['fallback_threshold']}."
-    lines = ["# NLU evaluation", "", header, ""]
-    if "bitext" in report:
-        b = report["bitext"]
+    sources = ", ".join(f"`{name}`" for name in report.get("sources") or []) or "none"
+    lines = ["# NLU evaluation", "", header, f"Data: {sources}.", ""]
+    if "intents" in report:
+        b = report["intents"]
         lines += [
-            f"## Bitext customer service ({b['examples']} utterances, 27 intents)",
+            f"## Intents ({b['examples']} utterances, {len(b['per_intent_f1'])} intents)",
             "",
             f"- accuracy: **{b['accuracy']:.3f}** (top in-scope intent, ignoring the fallback: "
             f"{b['accuracy_ignoring_fallback']:.3f})",
@@ -193,7 +218,7 @@ def markdown(report: dict[str, Any]) -> str:
     if "oos" in report:
         o = report["oos"]
         lines += [
-            f"## CLINC150 out-of-scope ({o['examples']} queries)",
+            f"## Out of scope ({o['examples']} queries)",
             "",
             f"- not confidently mapped to an in-scope intent: **{o['rejection_rate']:.3f}**",
             f"- accepted as: {', '.join(f'{k} ({v})' for k, v in o['accepted_as'].items()) or 'nothing'}",
@@ -202,17 +227,58 @@ def markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def plot_confusion(report: dict[str, Any], path: Path) -> None:
+    """The confusion matrix of report["intents"] as a PNG (gold rows, predicted columns, counts in the cells)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    b = report["intents"]
+    gold = sorted(b["confusion"])
+    predicted = gold + sorted({p for row in b["confusion"].values() for p in row} - set(gold))
+    matrix = [[b["confusion"][g].get(p, 0) for p in predicted] for g in gold]
+    biggest = max(map(max, matrix))
+    fig, ax = plt.subplots(figsize=(12, 10))
+    image = ax.imshow(matrix, cmap="Blues")
+    ax.set_xticks(range(len(predicted)), predicted, rotation=90, fontsize=7)
+    ax.set_yticks(range(len(gold)), gold, fontsize=7)
+    ax.set_xlabel("predicted intent")
+    ax.set_ylabel("gold intent")
+    ax.set_title(f"Intent confusion matrix ({b['examples']} utterances)")
+    for i, row in enumerate(matrix):
+        for j, count in enumerate(row):
+            if count:
+                ax.text(j, i, str(count), ha="center", va="center", fontsize=5,
+                        color="white" if count > biggest / 2 else "black")
+    fig.colorbar(image, ax=ax, shrink=0.7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--limit", type=int, default=None, help="stratified sample of N Bitext utterances")
-    parser.add_argument("--min-accuracy", type=float, default=None, help="exit 1 when Bitext accuracy is lower")
+    parser.add_argument("--data", type=Path, action="append", default=None, metavar="CSV",
+                        help="labelled CSV to score (repeatable); default: the shared Bitext and CLINC150 sets")
+    parser.add_argument("--limit", type=int, default=None, help="stratified sample of N in-scope utterances")
+    parser.add_argument("--min-accuracy", type=float, default=None, help="exit 1 when the accuracy is lower")
     parser.add_argument("--model", type=Path, default=MODEL)
+    parser.add_argument("--out", type=Path, default=REPORTS, help="folder of the report files (default reports/)")
     args = parser.parse_args(argv)
 
-    bitext_files = sorted(BITEXT_DIR.glob("*.csv")) if BITEXT_DIR.is_dir() else []
-    if not bitext_files and not OOS_FILE.exists():
+    files = args.data or default_data()
+    if not files:
         print(f"eval-nlu: the shared datasets are absent ({DATASETS}); nothing to evaluate.")
         return 0
+    try:
+        rows = [x for path in files for x in read_csv(path)]
+    except DataError as error:
+        print(f"eval-nlu: {error}", file=sys.stderr)
+        return 2
+    if not rows:
+        print(f"eval-nlu: no labelled rows in {', '.join(map(str, files))}", file=sys.stderr)
+        return 2
     if not args.model.exists():
         print(f"eval-nlu: no trained model at {args.model}; run scripts/train.sh first.", file=sys.stderr)
         return 1
@@ -226,20 +292,30 @@ def main(argv: list[str] | None = None) -> int:
 
     sys.path.insert(0, str(ROOT))  # the model names project components (bot_policies.handoff.HandoffPolicy)
     agent = Agent.load(str(args.model))
-    bitext = stratified([x for f in bitext_files for x in read_csv(f, "utterance")], args.limit)
-    oos = read_csv(OOS_FILE, "text") if OOS_FILE.exists() else []
-    report = evaluate(agent, bitext, oos, fallback_threshold())
+    examples = stratified([x for x in rows if x.intent not in OOS_LABELS], args.limit)
+    oos = [x for x in rows if x.intent in OOS_LABELS]
+    report = evaluate(agent, examples, oos, fallback_threshold(), model=_shown(args.model),
+                      sources=[_shown(path) for path in files])
 
-    REPORTS.mkdir(exist_ok=True)
-    (REPORTS / "nlu_eval.json").write_text(json.dumps(report, indent=2) + "\n")
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "nlu_eval.json").write_text(json.dumps(report, indent=2) + "\n")
     text = markdown(report)
-    (REPORTS / "nlu_eval.md").write_text(text + "\n")
+    (args.out / "nlu_eval.md").write_text(text + "\n")
+    if "intents" in report:
+        plot_confusion(report, args.out / "nlu_confusion.png")
+        text += f"\nConfusion matrix: {_shown(args.out / 'nlu_confusion.png')}"
     print(text)
-    accuracy = report.get("bitext", {}).get("accuracy")
+    accuracy = report.get("intents", {}).get("accuracy")
     if args.min_accuracy is not None and accuracy is not None and accuracy < args.min_accuracy:
         print(f"eval-nlu: accuracy {accuracy:.3f} is below the required {args.min_accuracy:.3f}", file=sys.stderr)
         return 1
     return 0
+
+
+def _shown(path: Path) -> str:
+    """`path` relative to the project when it is inside it."""
+    resolved = path.resolve()
+    return str(resolved.relative_to(ROOT)) if resolved.is_relative_to(ROOT) else str(resolved)
 
 
 if __name__ == "__main__":

@@ -79,8 +79,8 @@ def figures(nlu: dict[str, Any] | None, stories: dict[str, Any]) -> dict[str, fl
     """The report's headline figures (those that exist)."""
     found: dict[str, float] = {"stories_total": stories["total"], "stories_failed": len(stories["failed"]),
                                "stories_action_accuracy": stories["action_accuracy"]}
-    if nlu and "bitext" in nlu:
-        b = nlu["bitext"]
+    if nlu and "intents" in nlu:
+        b = nlu["intents"]
         found.update(nlu_accuracy=b["accuracy"], nlu_macro_f1=b["macro_f1"], nlu_rejected_share=b["rejected_share"])
     if nlu and "oos" in nlu:
         found["oos_rejection_rate"] = nlu["oos"]["rejection_rate"]
@@ -94,27 +94,8 @@ def plot(nlu: dict[str, Any]) -> list[str]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    b = nlu["bitext"]
-    gold = sorted(b["confusion"])
-    predicted = gold + sorted({p for row in b["confusion"].values() for p in row} - set(gold))
-    matrix = [[b["confusion"][g].get(p, 0) for p in predicted] for g in gold]
-    fig, ax = plt.subplots(figsize=(12, 10))
-    image = ax.imshow(matrix, cmap="Blues")
-    ax.set_xticks(range(len(predicted)), predicted, rotation=90, fontsize=7)
-    ax.set_yticks(range(len(gold)), gold, fontsize=7)
-    ax.set_xlabel("predicted intent")
-    ax.set_ylabel("gold intent (Bitext)")
-    ax.set_title(f"Intent confusion matrix ({b['examples']} utterances)")
-    for i, row in enumerate(matrix):
-        for j, count in enumerate(row):
-            if count:
-                ax.text(j, i, str(count), ha="center", va="center", fontsize=5,
-                        color="white" if count > max(map(max, matrix)) / 2 else "black")
-    fig.colorbar(image, ax=ax, shrink=0.7)
-    fig.tight_layout()
-    fig.savefig(REPORTS / "nlu_confusion.png", dpi=110)
-    plt.close(fig)
-
+    _load_eval_nlu().plot_confusion(nlu, REPORTS / "nlu_confusion.png")
+    b = nlu["intents"]
     labels = list(b["per_intent_f1"])
     fig, ax = plt.subplots(figsize=(12, 5))
     xs = range(len(labels))
@@ -157,9 +138,9 @@ def sections(report: dict[str, Any], previous: dict[str, Any]) -> list[tuple[str
                                    [str(stories["total"]), str(stories["correct"]), _fmt(stories["action_accuracy"])]],
                   f"Failed stories (details in reports/stories/failed_test_stories.yml):\n\n{failed}"))
     nlu = report.get("nlu")
-    if nlu and "bitext" in nlu:
-        b = nlu["bitext"]
-        old_f1 = ((previous.get("nlu") or {}).get("bitext") or {}).get("per_intent_f1") or {}
+    if nlu and "intents" in nlu:
+        b = nlu["intents"]
+        old_f1 = ((previous.get("nlu") or {}).get("intents") or {}).get("per_intent_f1") or {}
         rows = [["intent", "accuracy", "F1", "F1 change"]]
         for label, f1 in b["per_intent_f1"].items():
             change = f"{f1 - old_f1[label]:+.3f}" if label in old_f1 else "new"
@@ -216,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
               "model": str(MODEL.relative_to(ROOT)), "nlu_limit": args.limit,
               "figures": figures(nlu, stories), "stories": stories, "nlu": nlu,
               "seconds": round(time.monotonic() - started, 1)}
-    plots = plot(nlu) if nlu and "bitext" in nlu else []
+    plots = plot(nlu) if nlu and "intents" in nlu else []
     current.write_text(json.dumps(report, indent=2) + "\n")
     (REPORTS / "report.md").write_text(markdown(report, previous, plots))
     (REPORTS / "report.html").write_text(to_html(report, previous, plots))
