@@ -7,22 +7,26 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 DEFAULT_ROUTING_URL = "http://127.0.0.1:8000"
+DEFAULT_SHOP_URL = "https://shop.example.com"
 
 
 @dataclass(frozen=True)
 class ActionSettings:
-    """Where the routing service is and how to authenticate to it."""
+    """Where the routing service is, how to authenticate to it, and the shop's website (for links)."""
 
     routing_url: str
     service_token: str
     timeout_seconds: float = 3.0
+    shop_url: str = DEFAULT_SHOP_URL
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> ActionSettings:
-    """The settings from CONCIERGE_ROUTING_URL, CONCIERGE_SERVICE_TOKEN and CONCIERGE_ROUTING_TIMEOUT."""
+    """The settings from CONCIERGE_ROUTING_URL, CONCIERGE_SERVICE_TOKEN, CONCIERGE_ROUTING_TIMEOUT and
+    CONCIERGE_SHOP_URL."""
     return ActionSettings(
         routing_url=os.environ.get("CONCIERGE_ROUTING_URL", DEFAULT_ROUTING_URL).rstrip("/"),
         service_token=os.environ.get("CONCIERGE_SERVICE_TOKEN", ""),
         timeout_seconds=float(os.environ.get("CONCIERGE_ROUTING_TIMEOUT", "3")),
+        shop_url=os.environ.get("CONCIERGE_SHOP_URL", DEFAULT_SHOP_URL).rstrip("/"),
     )

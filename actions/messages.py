@@ -56,8 +56,8 @@ MESSAGES: dict[str, str] = {
         "team: just say \"complaint\"."
     ),
     "invoice": (
-        "The invoice for order {number} is {invoice_number} ({total} {currency}). You can download it as "
-        "a PDF under Account > Orders."
+        "The invoice for order {number} is {invoice_number} ({total} {currency}): "
+        "[download the PDF]({url}). It is also under Account > Orders."
     ),
     "invoice_missing": "Order {number} doesn't have an invoice yet; it is issued when the order ships.",
     "service_unavailable": (

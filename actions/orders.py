@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from typing import Any
+from urllib.parse import quote
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.config import get_settings
 from actions.messages import say
 from actions.routing_client import Order, RoutingClient, RoutingUnavailable
 from actions.verification import normalise_order_number
@@ -109,6 +111,11 @@ class ActionRefundStatus(OrderLookupAction):
         return []
 
 
+def invoice_url(invoice_number: str) -> str:
+    """The invoice's page on the shop's website (CONCIERGE_SHOP_URL), which asks the customer to sign in."""
+    return f"{get_settings().shop_url}/account/invoices/{quote(invoice_number)}"
+
+
 class ActionInvoice(OrderLookupAction):
     """Invoice number and amount of the named order, else of the newest invoiced order."""
 
@@ -130,6 +137,7 @@ class ActionInvoice(OrderLookupAction):
             invoice_number=order["invoice_number"],
             total=order.get("total", ""),
             currency=order.get("currency", ""),
+            url=invoice_url(order["invoice_number"]),
         )
         return []
 

@@ -10,6 +10,6 @@ BITEXT_INTENTS: frozenset[str] = frozenset(
     review newsletter_subscription""".split()
 )
 CONVERSATION_INTENTS: frozenset[str] = frozenset(
-    "greet goodbye affirm deny thank_you bot_challenge nlu_fallback out_of_scope".split()
+    "greet goodbye affirm deny thanks bot_challenge chitchat restart nlu_fallback out_of_scope".split()
 )
 KNOWN_INTENTS: frozenset[str] = BITEXT_INTENTS | CONVERSATION_INTENTS

@@ -68,6 +68,7 @@ def test_invoice_of_the_newest_invoiced_order(api: httpx.Client, domain: dict[st
     _, said = run(ActionInvoice(), domain, verified_slots(customer))
 
     assert len(said) == 1 and invoiced["invoice_number"] in said[0]
+    assert f"(https://shop.example.com/account/invoices/{invoiced['invoice_number']})" in said[0], said
 
 
 def test_an_unverified_visitor_gets_no_order_data(routing_url: str, domain: dict[str, Any]) -> None:
