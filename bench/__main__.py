@@ -21,7 +21,6 @@ from bench import bots, extras
 from bench.machine import machine_facts
 from bench.plan import FULL, QUICK, Plan
 from bench.report import SKIPPED, Figure, Report, render_markdown, write
-from bench.rest_load import LoadResult
 from bench.training import time_training
 from launcher.settings import ROOT
 
@@ -55,18 +54,15 @@ def run(plan: Plan, work: Path, log_path: Path) -> tuple[Report, bool]:
                             "timings are pessimistic.")
     report.notes.append(
         "Load: per concurrency level " + ", ".join(f"{n} conversations at {c}" for c, n in plan.conversations.items())
-        + f" measured after {plan.warmup_rounds} warm-up conversation(s) per sender; one sender id per "
+        + f" measured in {plan.rounds} alternating rounds after {plan.warmup_rounds} warm-up conversation(s) per "
+        "sender; one sender id per "
         "conversation; loopback only.")
     if plan.nlu_limit is not None:
         report.notes.append(f"NLU evaluation limited to {plan.nlu_limit} Bitext utterances (--quick); "
-                            "reports/nlu_eval.json now holds that limited evaluation.")
+                            "its report is in reports/bench-nlu/, reports/nlu_eval.json is left alone.")
     ok = True
-    bare: dict[int, LoadResult] = {}
-    ours: dict[int, LoadResult] = {}
     with open(log_path, "w") as log:
-        ok &= _section(report, bots.BARE, lambda: bare.update(bots.measure_baseline(report, plan, work, log)))
-        ok &= _section(report, bots.OURS, lambda: ours.update(bots.measure_concierge(report, plan, work, log)))
-        ok &= _section(report, bots.VERSUS, lambda: bots.compare(report, ours, bare))
+        ok &= _section(report, bots.VERSUS, lambda: bots.measure_bots(report, plan, work, log))
         if plan.train:
             ok &= _section(report, "Training", lambda: report.add(
                 Figure("Training", "full model, cold cache (rasa train)", time_training(work, log), "s")))

@@ -1,4 +1,4 @@
-"""Bot throughput and latency on the REST channel: the bare `rasa init` bot, then the Concierge stack."""
+"""Bot throughput and latency on the REST channel: the bare `rasa init` bot and the Concierge stack, side by side."""
 
 from __future__ import annotations
 
@@ -25,13 +25,35 @@ OURS, BARE, VERSUS = "Bot REST (Concierge)", "Bot REST (bare rasa init)", "Bot R
 MEMORY_TARGET_MB = 2560.0
 
 
-def _load_levels(
-    report: Report, section: str, url: str, dialogue_for: Callable[[int], Dialogue], plan: Plan
-) -> dict[int, LoadResult]:
-    results: dict[int, LoadResult] = {}
+def _alternating_load(
+    bots: dict[str, tuple[str, Callable[[int], Dialogue]]], plan: Plan
+) -> tuple[dict[str, dict[int, LoadResult]], dict[int, list[float]]]:
+    """Load every bot at each concurrency level in `plan.rounds` alternating rounds (the order flips each round),
+    so that the machine's drift hits them alike. Returns the merged results and the per-round ratios ours / bare."""
+    results: dict[str, dict[int, LoadResult]] = {name: {} for name in bots}
+    round_ratios: dict[int, list[float]] = {}
     for level in plan.concurrency_levels:
-        result = asyncio.run(run_load(url, dialogue_for, level, plan.conversations[level], level * plan.warmup_rounds))
-        results[level] = result
+        per_round = max(level, plan.conversations[level] // plan.rounds)
+        for url, dialogue_for in bots.values():  # warm-up, not counted
+            asyncio.run(run_load(url, dialogue_for, level, 0, level * plan.warmup_rounds))
+        for number in range(plan.rounds):
+            names = list(bots) if number % 2 == 0 else list(reversed(bots))
+            this_round: dict[str, LoadResult] = {}
+            for name in names:
+                url, dialogue_for = bots[name]
+                this_round[name] = asyncio.run(run_load(url, dialogue_for, level, per_round, 0))
+                if level in results[name]:
+                    results[name][level].add(this_round[name])
+                else:
+                    results[name][level] = this_round[name]
+            round_ratios.setdefault(level, []).append(
+                ratio(this_round[OURS].messages_per_s, this_round[BARE].messages_per_s))
+    return results, round_ratios
+
+
+def _record_levels(report: Report, section: str, results: dict[int, LoadResult]) -> None:
+    """Throughput, latency percentiles and counts of one bot at each concurrency level."""
+    for level, result in sorted(results.items()):
         s = result.summary()
         report.details.setdefault(section, {})[f"concurrency_{level}"] = s  # type: ignore[index]
         report.add(Figure(section, f"{level} concurrent: messages/s", result.messages_per_s, "msg/s"))
@@ -41,7 +63,6 @@ def _load_levels(
                           " / ".join(f"{ms:.0f}" for ms in s["p50_ms_by_turn"]) + " ms"))  # type: ignore[attr-defined]
         report.add(Figure(section, f"{level} concurrent: messages (errors, empty replies)",
                           f"{result.messages} ({result.errors}, {result.empty_replies})"))
-    return results
 
 
 def _record_conversations(report: Report, section: str, results: dict[int, LoadResult]) -> None:
@@ -58,19 +79,6 @@ def _record_conversations(report: Report, section: str, results: dict[int, LoadR
         if result.empty_replies:
             report.notes.append(f"{section}: {result.empty_replies} of {result.messages} turns at "
                                 f"{result.concurrency} concurrent got no reply (a failing action? see reports/bench.log)")
-
-
-def measure_baseline(report: Report, plan: Plan, work: Path, log: IO[str]) -> dict[int, LoadResult]:
-    """Create and train a bare `rasa init` bot (timed), serve it, load it, record its memory."""
-    init_dir = work / "bare-bot"
-    print("bare rasa init bot: creating and training...", flush=True)
-    report.add(Figure(BARE, "rasa init + training time", baseline_bot.create(init_dir, log), "s"))
-    with baseline_bot.BaselineServer(init_dir, log) as server:
-        results = _load_levels(report, BARE, server.url, lambda i: baseline_bot.DIALOGUE, plan)
-        assert server.proc is not None
-        report.add(Figure(BARE, "resident memory after load", tree_rss_mb({"rasa": server.proc.pid})["rasa"], "MB"))
-    _record_conversations(report, BARE, results)
-    return results
 
 
 def stack_settings(plan: Plan, work: Path) -> StackSettings:
@@ -94,46 +102,66 @@ def _escalation(report: Report, settings: StackSettings, plan: Plan) -> None:
         report.add(figure)
 
 
-def measure_concierge(report: Report, plan: Plan, work: Path, log: IO[str]) -> dict[int, LoadResult]:
-    """Start the whole embedded stack, load it, record every process's memory and the escalation figures."""
+def measure_bots(report: Report, plan: Plan, work: Path, log: IO[str]) -> None:
+    """Create and train a bare `rasa init` bot (timed); serve it next to the whole Concierge stack; load both in
+    alternating rounds; record memory, the escalation latencies and the ratios Concierge / bare."""
+    init_dir = work / "bare-bot"
+    print("bare rasa init bot: creating and training...", flush=True)
+    report.add(Figure(BARE, "rasa init + training time", baseline_bot.create(init_dir, log), "s"))
     settings = stack_settings(plan, work).always_open()
-    print(f"Concierge stack: starting on ports {settings.rasa_port}-{settings.routing_port} "
-          f"({settings.demo_customers} demo customers)...", flush=True)
     report.notes.append(
         f"Concierge: the embedded stack (Rasa with the SQLite tracker store, the action server, the routing service "
         f"on SQLite with {settings.demo_customers} demo customers); six-turn dialogue (greet, track an order through "
         "verify_order_form, email, delivery time, payment methods, goodbye), three turns run custom actions that call "
         "the routing service. Bare bot: `rasa init` defaults (in-memory tracker store, no action server), six turns "
-        "of its own training examples.")
-    stack = Stack(settings, log=log)
-    started = time.perf_counter()
-    stack.start(timeout=300)
-    try:
-        report.add(Figure(OURS, "stack start-up time (database seed + 3 processes healthy)",
-                          time.perf_counter() - started, "s"))
-        orders = demo_orders(settings.database_url)
-        results = _load_levels(report, OURS, settings.rasa_url,
-                               lambda i: concierge_dialogue(*orders[i % len(orders)]), plan)
-        _record_conversations(report, OURS, results)
-        rss = tree_rss_mb(stack.pids())
-        report.details["memory_mb"] = rss
-        for name, mb in rss.items():
-            report.add(Figure("Memory (embedded stack, after load)", f"{name} (with children)", mb, "MB"))
-        total = sum(rss.values())
-        report.add(Figure("Memory (embedded stack, after load)", "total", total, "MB",
-                          target="< 2.5 GB", met=total < MEMORY_TARGET_MB))
-        _escalation(report, settings, plan)
-    finally:
-        stack.stop()
-    return results
+        f"of its own training examples. Both run side by side and are loaded in {plan.rounds} alternating rounds per "
+        "concurrency level (one at a time), so that the machine's drift hits both alike.")
+    with baseline_bot.BaselineServer(init_dir, log) as server:
+        print(f"Concierge stack: starting on ports {settings.rasa_port}-{settings.routing_port} "
+              f"({settings.demo_customers} demo customers)...", flush=True)
+        stack = Stack(settings, log=log)
+        started = time.perf_counter()
+        stack.start(timeout=300)
+        try:
+            report.add(Figure(OURS, "stack start-up time (database seed + 3 processes healthy)",
+                              time.perf_counter() - started, "s"))
+            orders = demo_orders(settings.database_url)
+            bots: dict[str, tuple[str, Callable[[int], Dialogue]]] = {
+                BARE: (server.url, lambda i: baseline_bot.DIALOGUE),
+                OURS: (settings.rasa_url, lambda i: concierge_dialogue(*orders[i % len(orders)])),
+            }
+            print(f"loading both bots in {plan.rounds} alternating rounds per level...", flush=True)
+            results, round_ratios = _alternating_load(bots, plan)
+            for section in (BARE, OURS):
+                _record_levels(report, section, results[section])
+                _record_conversations(report, section, results[section])
+            assert server.proc is not None
+            report.add(Figure(BARE, "resident memory after load", tree_rss_mb({"rasa": server.proc.pid})["rasa"],
+                              "MB"))
+            rss = tree_rss_mb(stack.pids())
+            report.details["memory_mb"] = rss
+            for name, mb in rss.items():
+                report.add(Figure("Memory (embedded stack, after load)", f"{name} (with children)", mb, "MB"))
+            total = sum(rss.values())
+            report.add(Figure("Memory (embedded stack, after load)", "total", total, "MB",
+                              target="< 2.5 GB", met=total < MEMORY_TARGET_MB))
+            _escalation(report, settings, plan)
+        finally:
+            stack.stop()
+    compare(report, results[OURS], results[BARE], round_ratios)
 
 
-def compare(report: Report, ours: dict[int, LoadResult], bare: dict[int, LoadResult]) -> None:
-    """Ratios Concierge / bare for messages/s and p50 at each concurrency level, against the targets."""
+def compare(report: Report, ours: dict[int, LoadResult], bare: dict[int, LoadResult],
+            round_ratios: dict[int, list[float]] | None = None) -> None:
+    """Ratios Concierge / bare for messages/s and p50 at each concurrency level, against the targets (and the
+    messages/s ratio of each alternating round, to show the spread)."""
     for level in sorted(set(ours) & set(bare)):
         mps = ratio(ours[level].messages_per_s, bare[level].messages_per_s)
         p50 = ratio(float(ours[level].summary()["p50_ms"]), float(bare[level].summary()["p50_ms"]))  # type: ignore[arg-type]
         mps_target = ">= 1.5x" if level == 10 else ""
         report.add(Figure(VERSUS, f"{level} concurrent: messages/s ratio", mps, "x", target=mps_target,
                           met=(mps >= 1.5) if mps_target else None))
+        if round_ratios and round_ratios.get(level):
+            report.add(Figure(VERSUS, f"{level} concurrent: messages/s ratio of each round",
+                              " / ".join(f"{r:.2f}" for r in round_ratios[level]) + " x"))
         report.add(Figure(VERSUS, f"{level} concurrent: p50 ratio", p50, "x", target="<= 1.0x", met=p50 <= 1.0))

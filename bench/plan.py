@@ -13,6 +13,7 @@ class Plan:
     concurrency_levels: tuple[int, ...]
     conversations: dict[int, int]  # measured conversations per concurrency level
     warmup_rounds: int  # warm-up conversations per concurrent sender (not counted)
+    rounds: int  # the bare bot and Concierge are loaded in this many alternating rounds per level
     demo_customers: int
     lookup_customers: tuple[int, ...]
     train: bool
@@ -21,5 +22,5 @@ class Plan:
     expected_minutes: int
 
 
-QUICK = Plan("quick", (1, 10), {1: 5, 10: 20}, 1, 2000, (10_000,), False, 300, 300, 4)
-FULL = Plan("full", (1, 10), {1: 20, 10: 100}, 1, 10_000, (10_000, 100_000), True, None, None, 10)
+QUICK = Plan("quick", (1, 10), {1: 6, 10: 40}, 1, 2, 2000, (10_000,), False, 300, 300, 4)
+FULL = Plan("full", (1, 10), {1: 20, 10: 120}, 1, 4, 10_000, (10_000, 100_000), True, None, None, 10)

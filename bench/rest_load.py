@@ -31,6 +31,18 @@ class LoadResult:
     latencies_by_turn: dict[int, list[float]] = field(default_factory=dict, repr=False)
     transcript: list[tuple[str, list[str]]] = field(default_factory=list, repr=False)
 
+    def add(self, other: "LoadResult") -> None:
+        """Fold in another run at the same concurrency (counts, time and latencies add up)."""
+        self.conversations += other.conversations
+        self.messages += other.messages
+        self.errors += other.errors
+        self.empty_replies += other.empty_replies
+        self.seconds += other.seconds
+        self.latencies += other.latencies
+        for turn, latencies in other.latencies_by_turn.items():
+            self.latencies_by_turn.setdefault(turn, []).extend(latencies)
+        self.transcript = self.transcript or other.transcript
+
     @property
     def messages_per_s(self) -> float:
         return self.messages / self.seconds if self.seconds > 0 else float("nan")
