@@ -17,6 +17,8 @@ logger = logging.getLogger(__name__)
 
 TOKEN_METADATA_KEY = "customer_token"
 IDENTITY_SLOTS = ("customer_id", "customer_name", "tier", "tier_reason", "verified")
+# set (and carried over by the tracker) once a conversation was escalated
+HANDOFF_SLOTS = ("escalation_id", "pending_escalation", "handoff_active")
 # per-session state that never carries over into a new session
 SESSION_SLOTS = IDENTITY_SLOTS + ("bot_failures", "human_requests", "verify_attempts", "session_started_metadata")
 
@@ -94,7 +96,9 @@ class ActionSessionStart(Action):
             events.append(SlotSet("session_started_metadata", metadata))
         events += identity_events(await self._verified_customer(tracker))
         events += [SlotSet("bot_failures", 0.0), SlotSet("human_requests", 0.0), SlotSet("verify_attempts", 0.0)]
-        events += await reapply_handoff(tracker.sender_id)
+        # only a conversation that was escalated before can have a live handoff: skip the look-up otherwise
+        if any(tracker.get_slot(name) for name in HANDOFF_SLOTS):
+            events += await reapply_handoff(tracker.sender_id)
         events.append(ActionExecuted("action_listen"))
         return events
 

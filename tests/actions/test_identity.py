@@ -64,3 +64,18 @@ def test_signing_in_mid_session_refreshes_the_tier_before_routing(api: httpx.Cli
     assert slots["tier"] == "gold" and slots["verified"] is True
     assert slots["session_started_metadata"]["customer_token"] == token
     assert slots["routing_decision"] == "escalate" and slots["routing_queue"] == "vip"
+
+
+def test_a_conversation_never_escalated_skips_the_handoff_look_up(unreachable_routing: None,
+                                                                  domain: dict[str, Any]) -> None:
+    events = start_session(None, domain)  # the routing service is unreachable, and is not needed
+
+    assert "handoff_active" not in slot_values(events) and "escalation_id" not in slot_values(events)
+
+
+def test_a_conversation_escalated_before_asks_the_routing_service(routing_url: str, domain: dict[str, Any]) -> None:
+    # escalation 999999 does not exist (any more): the new session drops the stale handoff slots
+    events = start_session(None, domain, {"escalation_id": 999999, "handoff_active": True})
+
+    slots = slot_values(events)
+    assert slots["handoff_active"] is False and slots["escalation_id"] is None
