@@ -3,6 +3,7 @@ live stream)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -196,16 +197,20 @@ def _still_signed_in(sessions: sessionmaker[Session], token: str) -> bool:
                   responses={200: {"content": {"text/event-stream": {}}}})
 async def stream(request: Request, agent: AgentDep, session: SessionDep) -> StreamingResponse:
     """Server-Sent Events for my queues: escalation.created, escalation.updated, message.created; a heartbeat
-    comment every 15 s. Signed in like every agent request (the console's cookie, or a bearer header); the stream
-    ends at the first heartbeat after the session was signed out or expired."""
+    comment every 15 s. Signed in like every agent request (the console's cookie, or a bearer header); the sign-in
+    is checked again at least once per heartbeat interval (busy queues included), and the stream ends once the
+    session was signed out or expired."""
     served, token = frozenset(agent.queues), request.state.agent_token
     await run_in_threadpool(session.close)  # no database connection is held while the stream is open
     sessions, live, heartbeat = request.app.state.sessions, request.app.state.live, request.app.state.sse_heartbeat
 
     async def events() -> AsyncIterator[str]:
+        checked = time.monotonic()
         async for chunk in live.stream(served, heartbeat):
-            if chunk == HEARTBEAT and not await run_in_threadpool(_still_signed_in, sessions, token):
-                return
+            if chunk == HEARTBEAT or time.monotonic() - checked >= heartbeat:
+                if not await run_in_threadpool(_still_signed_in, sessions, token):
+                    return
+                checked = time.monotonic()
             yield chunk
 
     return StreamingResponse(events(), media_type="text/event-stream",

@@ -108,3 +108,41 @@ def test_console_cookie_opens_the_stream_and_sign_out_ends_it(hs_server: str, hs
         while (line := lines.get(timeout=5)) is not None:
             assert not line.startswith("event:")
         assert time.monotonic() - signed_out_at < 2.0
+
+
+def test_sign_out_ends_the_stream_of_a_busy_queue_too(hs_server: str, hs_app: FastAPI) -> None:
+    """Events arriving faster than the heartbeat must not keep a signed-out session's stream alive."""
+    add_agent(hs_app.state.sessions, "carol", ["general"])
+    hs_app.state.sse_heartbeat = 0.5
+    busy = threading.Event()
+
+    def keep_busy() -> None:
+        while not busy.is_set():
+            hs_app.state.live.publish(LiveEvent("tick", frozenset({"general"}), {}))
+            time.sleep(0.05)
+
+    with httpx.Client(base_url=hs_server, timeout=10) as console:
+        login = console.post("/api/v1/agent/login", json={"login": "carol", "password": "pw", "session": "cookie"})
+        csrf = login.json()["csrf_token"]
+        lines: queue.Queue[str | None] = queue.Queue()
+
+        def listen() -> None:
+            with console.stream("GET", "/api/v1/agent/stream", timeout=httpx.Timeout(5, read=None)) as response:
+                response.raise_for_status()
+                for line in response.iter_lines():
+                    lines.put(line)
+            lines.put(None)
+
+        threading.Thread(target=listen, daemon=True).start()
+        assert lines.get(timeout=5) == ": connected"
+        threading.Thread(target=keep_busy, daemon=True).start()
+        try:
+            while lines.get(timeout=5) != "event: tick":
+                pass
+            console.post("/api/v1/agent/logout", headers={"X-CSRF-Token": csrf}).raise_for_status()
+            deadline, ended = time.monotonic() + 2.0, False
+            while not ended and time.monotonic() < deadline:
+                ended = lines.get(timeout=5) is None
+            assert ended, "the stream outlived the session on a busy queue"
+        finally:
+            busy.set()
