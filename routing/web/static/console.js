@@ -5,7 +5,7 @@
   const API = "/api/v1/agent";
   const OPEN_FOR_TAKING = ["waiting", "callback_requested", "ticket"];
   const MINE = ["assigned", "active"];
-  const state = {csrf: null, me: null, selected: null, detail: null, stream: null, retry: null, drafts: {}};
+  const state = {csrf: null, me: null, selected: null, wanted: null, detail: null, stream: null, retry: null, drafts: {}};
   const $ = (id) => document.getElementById(id);
 
   // ---- HTTP ---------------------------------------------------------------------------------------------------
@@ -78,7 +78,7 @@
 
   // ---- sign in / out ------------------------------------------------------------------------------------------------
   function showLogin(message) {
-    state.csrf = null; state.me = null; state.selected = null;
+    state.csrf = null; state.me = null; state.selected = null; state.wanted = null;
     if (state.stream) { state.stream.close(); state.stream = null; }
     clearTimeout(state.retry);
     $("app").hidden = true;
@@ -173,7 +173,9 @@
 
   // ---- one escalation -------------------------------------------------------------------------------------------
   async function select(id) {
+    state.wanted = id;  // the latest choice wins: an older answer that arrives late is dropped
     const [detail, canned] = await Promise.all([api(`/escalations/${id}`), api(`/escalations/${id}/canned-replies`)]);
+    if (state.wanted !== id) return;
     if (state.selected !== null && state.selected !== id) state.drafts = {};
     state.selected = id;
     renderDetail(detail, canned);
@@ -296,7 +298,7 @@
       await api(`/escalations/${d.id}/transfer`, {method: "POST", body: JSON.stringify({queue: transfer.value, reason: reason.value})});
       state.drafts = {};
       if (!state.me.queues.includes(transfer.value)) {  // out of my queues now: nothing more to show
-        state.selected = null; state.detail = null;
+        state.selected = null; state.wanted = null; state.detail = null;
         $("detail").replaceChildren(el("p", {class: "empty", role: "status", "data-testid": "transferred"},
                                        `Transferred to ${transfer.value}.`));
       } else await select(d.id);
@@ -334,7 +336,7 @@
     const onEscalation = (event) => {
       refreshLists().catch(() => {});
       const id = JSON.parse(event.data).escalation.id;
-      if (id === state.selected) select(id).catch(() => {});
+      if (id === state.selected && id === state.wanted) select(id).catch(() => {});
     };
     stream.addEventListener("escalation.created", onEscalation);
     stream.addEventListener("escalation.updated", onEscalation);
