@@ -33,6 +33,7 @@ class Order(Base):
     total_cents: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3), default="USD", server_default="USD")
     return_status: Mapped[str | None] = mapped_column(String(16))
+    return_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     refund_status: Mapped[str | None] = mapped_column(String(16))
     refund_cents: Mapped[int | None] = mapped_column(Integer)
     invoice_number: Mapped[str | None] = mapped_column(String(32))

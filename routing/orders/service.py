@@ -118,9 +118,9 @@ def start_return(session: Session, policy: Policy, customer_id: int, number: str
     order = get_customer_order(session, customer_id, number, lock=True)
     if order is None:
         return None
-    send_back_by = now.date() + timedelta(days=policy.returns.send_back_days)
-    if order.return_status == "requested":
-        return StartedReturn(order, return_reference(order), send_back_by)
+    if order.return_status == "requested":  # asked again: the same return, with the same send-back date
+        requested = (order.return_requested_at or now).date()
+        return StartedReturn(order, return_reference(order), requested + timedelta(days=policy.returns.send_back_days))
     if order.return_status is not None or order.status == "returned":
         raise OrderConflict(f"Order {order.number} already has a return that was {order.return_status or 'received'}.")
     if order.status in ("placed", "processing"):
@@ -133,9 +133,10 @@ def start_return(session: Session, policy: Policy, customer_id: int, number: str
         raise OrderConflict(f"Order {order.number} was delivered on {order.delivered_at.date().isoformat()}, more "
                             f"than {policy.returns.window_days} days ago, so the return window has closed.")
     order.return_status = "requested"
+    order.return_requested_at = now
     session.flush()
     tiers.recompute_customer(session, policy, order.customer_id)  # returns count against the lifetime value
-    return StartedReturn(order, return_reference(order), send_back_by)
+    return StartedReturn(order, return_reference(order), now.date() + timedelta(days=policy.returns.send_back_days))
 
 
 def create_order(session: Session, policy: Policy, data: OrderIn) -> Order:

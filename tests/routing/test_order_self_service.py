@@ -10,6 +10,8 @@ from fastapi.testclient import TestClient
 
 from routing.orders.delivery import add_business_days, estimate_delivery
 from routing.orders.models import Order
+from routing.orders.service import start_return
+from routing.policy.loader import load_policy
 from routing.policy.schema import DeliveryPolicy, TransitDays
 from routing.sqltypes import utcnow
 
@@ -132,6 +134,20 @@ def test_a_delivered_order_is_returned_within_the_window(client: TestClient) -> 
     assert "RMA-C-900001" in body["instructions"] and body["send_back_by"] in body["instructions"]
     assert again.status_code == 200 and again.json()["return_reference"] == "RMA-C-900001"
     assert again.json()["order"]["returnable_until"] is None
+
+
+def test_asking_again_for_a_return_keeps_its_send_back_date(client: TestClient) -> None:
+    number = new_order(client, "C-900002", "delivered", days_ago=5)
+    policy = load_policy(client.app.state.settings.policy_file)
+    owner, first_day = customer_id(client, OWNER), utcnow()
+    with client.app.state.sessions.begin() as session:
+        first = start_return(session, policy, owner, number, first_day)
+        assert first is not None
+        first_date = first.send_back_by
+    with client.app.state.sessions.begin() as session:
+        again = start_return(session, policy, owner, number, first_day + timedelta(days=3))
+        assert again is not None and again.send_back_by == first_date == (
+            first_day.date() + timedelta(days=policy.returns.send_back_days))
 
 
 @pytest.mark.parametrize(("status", "days_ago", "fields", "reason"), [
