@@ -46,8 +46,7 @@ async def route_failure(dispatcher: CollectingDispatcher, tracker: Tracker, fail
     if decision is not None and decision["decision"] == "escalate":
         return decision_events(decision) + await escalate(dispatcher, tracker, FALLBACK_INTENT, decision)
     if decision is not None:
-        dispatcher.utter_message(text=MESSAGES["fallback_help"],
-                                 buttons=[{"title": MESSAGES["talk_to_person"], "payload": "/contact_human_agent"}])
+        say(dispatcher, "fallback_help", buttons=[{"title": MESSAGES["talk_to_person"], "payload": "/contact_human_agent"}])
     return decision_events(decision)
 
 
@@ -67,7 +66,7 @@ class ActionDefaultAskAffirmation(Action):
             return events
         buttons = [{"title": INTENT_TITLES[name], "payload": f"/{name}"} for name in intents]
         buttons.append({"title": MESSAGES["something_else"], "payload": "/out_of_scope"})
-        dispatcher.utter_message(text=MESSAGES["ask_affirmation"], buttons=buttons)
+        say(dispatcher, "ask_affirmation", buttons=buttons)
         return events
 
 

@@ -245,15 +245,16 @@ INTENT_TITLES: dict[str, str] = {
 }
 
 
-def say(dispatcher: CollectingDispatcher, key: str, custom: dict[str, Any] | None = None, **values: Any) -> None:
-    """Send MESSAGES[key] with its {placeholders} filled from `values`.
+def say(dispatcher: CollectingDispatcher, key: str, custom: dict[str, Any] | None = None,
+        buttons: list[dict[str, str]] | None = None, **values: Any) -> None:
+    """Send MESSAGES[key] with its {placeholders} filled from `values`, and `buttons` (title, payload) if any.
 
     `custom` rides along as the message's custom payload (on socket.io a separate `bot_uttered` event carrying
     `custom["data"]`, which the chat widget reads).
     """
-    dispatcher.utter_message(text=MESSAGES[key].format(**values), json_message=custom)
+    dispatcher.utter_message(text=MESSAGES[key].format(**values), json_message=custom, buttons=buttons or [])
 
 
 def ask_yes_no(dispatcher: CollectingDispatcher, key: str, **values: Any) -> None:
     """Send MESSAGES[key] as a question with Yes / No buttons (payloads /affirm and /deny)."""
-    dispatcher.utter_message(text=MESSAGES[key].format(**values), buttons=YES_NO)
+    say(dispatcher, key, buttons=YES_NO, **values)

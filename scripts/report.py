@@ -88,13 +88,13 @@ def figures(nlu: dict[str, Any] | None, stories: dict[str, Any]) -> dict[str, fl
 
 
 def plot(nlu: dict[str, Any]) -> list[str]:
-    """PNG plots of the NLU evaluation: confusion matrix and per-intent accuracy / F1. Returns the file names."""
+    """Per-intent accuracy / F1 as a PNG; the confusion matrix PNG was already written by the NLU evaluation.
+    Returns the file names."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    _load_eval_nlu().plot_confusion(nlu, REPORTS / "nlu_confusion.png")
     b = nlu["intents"]
     labels = list(b["per_intent_f1"])
     fig, ax = plt.subplots(figsize=(12, 5))

@@ -18,8 +18,6 @@ from routing.policy.schema import Policy
 from routing.sqltypes import utcnow
 
 router = APIRouter(prefix="/api/v1", tags=["orders"], dependencies=[Depends(require_service_token)])
-# scope="function": the session commits before the response is sent, so a client that reads right after a change
-# (or a cancellation it was told succeeded) sees it; the default request scope commits only after the response.
 PolicyDep = Annotated[Policy, Depends(get_policy)]
 T = TypeVar("T")
 OrderNumber = Annotated[str, Path(max_length=32)]
