@@ -86,23 +86,30 @@ def test_new_escalation_is_on_the_stream_within_a_second(hs_server: str, hs_app:
         assert events.get(timeout=1)[0] == "stop" and events.empty()
 
 
+def _signed_in_stream(console: httpx.Client) -> tuple[str, queue.Queue[str | None]]:
+    """Sign carol in with the console's cookie and open her live stream; its lines arrive in the queue, then None
+    when the server ends the stream. Returns the session's CSRF token and the queue."""
+    login = console.post("/api/v1/agent/login", json={"login": "carol", "password": "pw", "session": "cookie"})
+    csrf = login.json()["csrf_token"]
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def listen() -> None:
+        with console.stream("GET", "/api/v1/agent/stream", timeout=httpx.Timeout(5, read=None)) as response:
+            response.raise_for_status()
+            for line in response.iter_lines():
+                lines.put(line)
+        lines.put(None)  # the server ended the stream
+
+    threading.Thread(target=listen, daemon=True).start()
+    assert lines.get(timeout=5) == ": connected"
+    return csrf, lines
+
+
 def test_console_cookie_opens_the_stream_and_sign_out_ends_it(hs_server: str, hs_app: FastAPI) -> None:
     add_agent(hs_app.state.sessions, "carol", ["general"])
     hs_app.state.sse_heartbeat = 0.2  # the session is re-checked at every heartbeat
     with httpx.Client(base_url=hs_server, timeout=10) as console:
-        login = console.post("/api/v1/agent/login", json={"login": "carol", "password": "pw", "session": "cookie"})
-        csrf = login.json()["csrf_token"]
-        lines: queue.Queue[str | None] = queue.Queue()
-
-        def listen() -> None:
-            with console.stream("GET", "/api/v1/agent/stream", timeout=httpx.Timeout(5, read=None)) as response:
-                response.raise_for_status()
-                for line in response.iter_lines():
-                    lines.put(line)
-            lines.put(None)  # the server ended the stream
-
-        threading.Thread(target=listen, daemon=True).start()
-        assert lines.get(timeout=5) == ": connected"
+        csrf, lines = _signed_in_stream(console)
         console.post("/api/v1/agent/logout", headers={"X-CSRF-Token": csrf}).raise_for_status()
         signed_out_at = time.monotonic()
         while (line := lines.get(timeout=5)) is not None:
@@ -122,19 +129,7 @@ def test_sign_out_ends_the_stream_of_a_busy_queue_too(hs_server: str, hs_app: Fa
             time.sleep(0.05)
 
     with httpx.Client(base_url=hs_server, timeout=10) as console:
-        login = console.post("/api/v1/agent/login", json={"login": "carol", "password": "pw", "session": "cookie"})
-        csrf = login.json()["csrf_token"]
-        lines: queue.Queue[str | None] = queue.Queue()
-
-        def listen() -> None:
-            with console.stream("GET", "/api/v1/agent/stream", timeout=httpx.Timeout(5, read=None)) as response:
-                response.raise_for_status()
-                for line in response.iter_lines():
-                    lines.put(line)
-            lines.put(None)
-
-        threading.Thread(target=listen, daemon=True).start()
-        assert lines.get(timeout=5) == ": connected"
+        csrf, lines = _signed_in_stream(console)
         threading.Thread(target=keep_busy, daemon=True).start()
         try:
             while lines.get(timeout=5) != "event: tick":
