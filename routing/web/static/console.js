@@ -182,18 +182,36 @@
     document.querySelectorAll("#escalations li").forEach((li) => li.classList.toggle("selected", Number(li.dataset.id) === id));
   }
 
-  function keepDrafts(host) {  // typed text and focus survive a re-render caused by a live update
+  // What the agent typed or chose, and the focus, survive a re-render caused by a live update.
+  const DRAFT_FIELDS = ["reply-input", "note-input", "transfer-reason", "transfer-queue", "disposition", "canned-select"];
+
+  function keepDrafts(host) {
     const focused = document.activeElement && host.contains(document.activeElement) ? document.activeElement.dataset.testid : null;
-    for (const name of ["reply-input", "note-input", "transfer-reason"]) {
+    for (const name of DRAFT_FIELDS) {
       const input = host.querySelector(`[data-testid=${name}]`);
       if (input) state.drafts[name] = input.value;
     }
     return focused;
   }
 
+  function restoreDrafts(host) {
+    for (const name of DRAFT_FIELDS) {
+      const input = host.querySelector(`[data-testid=${name}]`), value = state.drafts[name];
+      if (!input || value === undefined) continue;
+      if (input.tagName === "SELECT" && ![...input.options].some((o) => o.value === value)) continue;
+      input.value = value;
+    }
+  }
+
   function renderDetail(d, canned) {
     const host = $("detail");
-    const focused = state.detail && state.detail.id === d.id ? keepDrafts(host) : null;
+    const again = state.detail && state.detail.id === d.id;
+    const focused = again ? keepDrafts(host) : null;
+    if (again) {  // a snapshot fetched before a live message arrived must not drop that message
+      const known = new Set((d.messages || []).map((m) => m.id));
+      d.messages = (d.messages || []).concat((state.detail.messages || []).filter((m) => !known.has(m.id)))
+        .sort((a, b) => a.id - b.id);
+    }
     state.detail = d;
     host.replaceChildren($("detail-template").content.cloneNode(true));
     host.dataset.id = d.id;
@@ -248,9 +266,7 @@
     const reply = host.querySelector("form.reply [name=text]");
     const note = host.querySelector("form.note [name=text]");
     const reason = host.querySelector("[name=transfer-reason]");
-    reply.value = state.drafts["reply-input"] || "";
-    note.value = state.drafts["note-input"] || "";
-    reason.value = state.drafts["transfer-reason"] || "";
+    restoreDrafts(host);
     if (focused) { const back = host.querySelector(`[data-testid=${focused}]`); if (back && !back.closest("[hidden]")) back.focus(); }
 
     const error = field("error");
@@ -272,7 +288,7 @@
     host.querySelector("form.reply").addEventListener("submit", guard(async () => {
       if (!reply.value.trim()) return;
       const sent = await api(`/escalations/${d.id}/messages`, {method: "POST", body: JSON.stringify({text: reply.value})});
-      appendMessage(messages, {id: sent.id, sender: "agent", agent_id: state.me.id, text: reply.value});
+      showMessage(d.id, {id: sent.id, sender: "agent", agent_id: state.me.id, text: reply.value});
       reply.value = ""; state.drafts["reply-input"] = "";
     }));
     host.querySelector("form.note").addEventListener("submit", guard(async () => {
@@ -311,6 +327,15 @@
     return {customer: "Customer", bot: "Bot"}[role] || role;
   }
 
+  // A message sent or streamed live joins the open escalation's model (kept across re-renders) and its list.
+  function showMessage(escalationId, m) {
+    if (!state.detail || state.detail.id !== escalationId) return;
+    state.detail.messages = state.detail.messages || [];
+    if (!state.detail.messages.some((x) => x.id === m.id)) state.detail.messages.push(m);
+    const list = document.querySelector("#detail .messages");
+    if (list) appendMessage(list, m);
+  }
+
   function appendMessage(list, m) {
     if (list.querySelector(`[data-message-id="${Number(m.id)}"]`)) return;
     list.appendChild(el("li", {"data-role": m.sender, "data-message-id": Number(m.id), "data-label": label(m.sender, m)}, m.text));
@@ -342,9 +367,7 @@
     stream.addEventListener("escalation.updated", onEscalation);
     stream.addEventListener("message.created", (event) => {
       const data = JSON.parse(event.data);
-      if (data.escalation_id !== state.selected) return;
-      const list = document.querySelector("#detail .messages");
-      if (list) appendMessage(list, data.message);
+      showMessage(data.escalation_id, data.message);
     });
   }
 
