@@ -9,11 +9,13 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import escalate
+from actions.hours import customer_zone, state_text, weekly_text
 from actions.identity import refreshed_identity
 from actions.messages import MESSAGES, say
 from actions.routing_client import Decision, RoutingClient, RoutingUnavailable
 
 HUMAN_REQUEST_INTENT = "contact_human_agent"
+HOURS_INTENTS = ("contact_human_agent", "contact_customer_service")  # answers that state the team's hours
 
 
 def count(tracker: Tracker, slot: str) -> int:
@@ -69,8 +71,26 @@ class ActionRoute(Action):
             return events + decision_events(None)
         if decision["decision"] == "escalate":
             return events + decision_events(decision) + await escalate(dispatcher, tracker, intent, decision)
-        if intent in MESSAGES:
+        if intent in HOURS_INTENTS:
+            await say_hours(dispatcher, tracker, intent, decision["tier"])
+        elif intent in MESSAGES:
             say(dispatcher, intent)
         if decision["offer_human"]:
             say(dispatcher, "offer_human")
         return events + decision_events(decision)
+
+
+async def say_hours(dispatcher: CollectingDispatcher, tracker: Tracker, intent: str, tier: str) -> None:
+    """Answer `intent` with the opening hours of the customer's team, as the routing policy has them right now."""
+    try:
+        async with RoutingClient() as client:
+            availability = await client.availability(tier)
+    except RoutingUnavailable:
+        say(dispatcher, f"{intent}_hours_unknown")
+        return
+    hours = weekly_text(dict(availability["hours"]))
+    if hours is None:
+        say(dispatcher, f"{intent}_no_hours", queue=availability["display_name"])
+        return
+    say(dispatcher, intent, queue=availability["display_name"], hours=hours,
+        state=state_text(dict(availability), customer_zone(tracker)))

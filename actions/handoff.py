@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, ReminderScheduled, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.hours import customer_zone, instant_text, parse
 from actions.messages import say
+from clock import system_time_after
 from actions.routing_client import Decision, EscalationStatus, RoutingClient, RoutingUnavailable
 
 logger = logging.getLogger(__name__)
@@ -28,6 +30,7 @@ RETRY_SECONDS = (5, 15, 30, 60, 120, 300)
 PHONE = re.compile(r"\+?\d[\d ().-]{6,}\d")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 FACT_SLOTS = ("order_number", "order_query", "email")
+EXTERNAL_PREFIX = "EXTERNAL: "  # the text Rasa gives intents the routing service triggers (not the customer's words)
 
 
 def transcript(tracker: Tracker) -> list[dict[str, Any]]:
@@ -35,7 +38,7 @@ def transcript(tracker: Tracker) -> list[dict[str, Any]]:
     lines: list[dict[str, Any]] = []
     for event in tracker.events:
         text = event.get("text")
-        if not text or event.get("event") not in ("user", "bot"):
+        if not text or event.get("event") not in ("user", "bot") or text.startswith(EXTERNAL_PREFIX):
             continue
         if event["event"] == "user":
             role = "customer"
@@ -93,28 +96,41 @@ def handoff_state(state: str, **details: Any) -> dict[str, Any]:
     return {"data": {"handoff": state, **details}}
 
 
-def announce(dispatcher: CollectingDispatcher, status: EscalationStatus) -> list[EventType]:
+def reopens_text(status: EscalationStatus, tracker: Tracker) -> str:
+    """" and opens again tomorrow at 07:00 New York time", or nothing when the policy names no opening."""
+    reopens, zone = parse(status.get("next_open_at")), status.get("queue_timezone")
+    if reopens is None or not zone:
+        return ""
+    return f" and opens again {instant_text(reopens, zone, customer_zone(tracker))}"
+
+
+def waiting_state(status: EscalationStatus) -> dict[str, Any]:
+    """The widget's waiting state: queue, place in line, expected wait, and whether the team is open."""
+    return handoff_state("waiting", queue=status["queue_display_name"], position=status["position"],
+                         wait_seconds=status["estimated_wait_seconds"], open=status["queue_open"])
+
+
+def announce(dispatcher: CollectingDispatcher, status: EscalationStatus, tracker: Tracker) -> list[EventType]:
     """Tell the customer exactly what happens next, and set the handoff slots accordingly."""
     queue = status["queue_display_name"]
     live = status["status"] in ("waiting", "assigned", "active")
     if live and status["alternative"] is None:
         position = status["position"] or 1
-        waiting = handoff_state("waiting", queue=queue, position=position,
-                                wait_seconds=status["estimated_wait_seconds"])
-        say(dispatcher, "handoff_waiting", custom=waiting, queue=queue, position=position,
+        say(dispatcher, "handoff_waiting", custom=waiting_state({**status, "position": position}), queue=queue,
+            position=position,
             wait=_wait_text(status["estimated_wait_seconds"]))
     elif live:
         unstaffed = handoff_state("waiting", queue=queue, position=None, wait_seconds=None)
         say(dispatcher, "handoff_unstaffed", custom=unstaffed, queue=queue)
     else:
-        say(dispatcher, "handoff_closed", queue=queue,
+        say(dispatcher, "handoff_closed", queue=queue, reopens=reopens_text(status, tracker),
             alternative="callback request" if status["alternative"] == "callback" else "support ticket")
     return [SlotSet("handoff_active", live), SlotSet("escalation_id", status["id"]), SlotSet("pending_escalation", None)]
 
 
 def _retry_reminder(attempt: int) -> ReminderScheduled:
     delay = RETRY_SECONDS[min(attempt, len(RETRY_SECONDS) - 1)]
-    return ReminderScheduled("EXTERNAL_retry_escalation", datetime.now() + timedelta(seconds=delay),
+    return ReminderScheduled("EXTERNAL_retry_escalation", system_time_after(delay),
                              name="retry_escalation", kill_on_user_message=False)
 
 
@@ -124,7 +140,7 @@ async def escalate(dispatcher: CollectingDispatcher, tracker: Tracker, intent: s
     body = packet(tracker, intent, decision)
     try:
         async with RoutingClient() as client:
-            return announce(dispatcher, await client.escalate(body))
+            return announce(dispatcher, await client.escalate(body), tracker)
     except RoutingUnavailable:
         logger.exception("escalation kept for retry (conversation %s)", tracker.sender_id)
         say(dispatcher, "handoff_pending")
@@ -148,7 +164,31 @@ class ActionRetryEscalation(Action):
         except RoutingUnavailable:
             attempt = int(pending["attempt"]) + 1
             return [SlotSet("pending_escalation", {**pending, "attempt": attempt}), _retry_reminder(attempt)]
-        return announce(dispatcher, status)
+        return announce(dispatcher, status, tracker)
+
+
+class ActionQueueUpdate(Action):
+    """The routing service says the customer's queue moved or their team closed: refresh the widget's place in
+    line and expected wait (silently), and say so when the team has closed before an agent joined."""
+
+    def name(self) -> str:
+        return "action_queue_update"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        try:
+            async with RoutingClient() as client:
+                status = await client.open_escalation(tracker.sender_id)
+        except RoutingUnavailable:
+            return []  # the next change sends a fresh update
+        if status is None or status["status"] != "waiting":
+            return []
+        if next(tracker.get_latest_entity_values("queue_event"), None) == "closed" and not status["queue_open"]:
+            say(dispatcher, "handoff_team_closed", custom=waiting_state(status), queue=status["queue_display_name"],
+                reopens=reopens_text(status, tracker))
+        else:
+            dispatcher.utter_message(json_message=waiting_state(status))
+        return []
 
 
 class ActionRelayToAgent(Action):

@@ -73,8 +73,12 @@ MESSAGES: dict[str, str] = {
         "far; if nobody can take it soon, we'll offer you a callback instead."
     ),
     "handoff_closed": (
-        "Our {queue} team is closed right now, so I've opened a {alternative} for you with our conversation so "
-        "far. Someone will contact you when the team is back; you won't have to repeat anything."
+        "Our {queue} team is closed right now{reopens}, so I've opened a {alternative} for you with our "
+        "conversation so far. Someone will contact you when the team is back; you won't have to repeat anything."
+    ),
+    "handoff_team_closed": (
+        "Our {queue} team has just closed{reopens}. Your request stays in line with our conversation so far; if "
+        "nobody can take it, we'll offer you a callback."
     ),
     "handoff_pending": (
         "I can't reach our support team's system right now. I've kept your request and will pass it on "
@@ -109,13 +113,30 @@ MESSAGES: dict[str, str] = {
         "Sorry, I can't reach our support system right now. You can email support@example.com and a "
         "person will answer within one business day."
     ),
+    # opening hours: {hours} and {state} come from the routing policy (actions/hours.py), never written here
     "contact_human_agent": (
-        "Our team answers chat requests Monday to Friday, 8:00-20:00. Meanwhile I can probably help: ask "
-        "me about orders, refunds, payments or your account."
+        "Our {queue} team answers chats {hours}. {state} Meanwhile I can probably help: ask me about orders, "
+        "refunds, payments or your account."
+    ),
+    "contact_human_agent_no_hours": (
+        "Our {queue} team has no chat hours scheduled at the moment. I can probably help: ask me about orders, "
+        "refunds, payments or your account, or email support@example.com."
+    ),
+    "contact_human_agent_hours_unknown": (
+        "I can't check our team's opening hours right now. Meanwhile I can probably help: ask me about orders, "
+        "refunds, payments or your account."
     ),
     "contact_customer_service": (
-        "You can reach customer service by email at support@example.com or by phone at +1 555 0100, "
-        "Monday to Friday 8:00-20:00 and Saturday 9:00-14:00."
+        "You can reach customer service by email at support@example.com at any time, or here in the chat: our "
+        "{queue} team answers {hours}. {state}"
+    ),
+    "contact_customer_service_no_hours": (
+        "You can reach customer service by email at support@example.com at any time; our {queue} team has no "
+        "chat hours scheduled at the moment."
+    ),
+    "contact_customer_service_hours_unknown": (
+        "You can reach customer service by email at support@example.com at any time. I can't check our team's "
+        "chat hours right now; please ask me again in a few minutes."
     ),
     "complaint": (
         "I'm sorry about that. Please tell me what went wrong (with your order number if it's about an "

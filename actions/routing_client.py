@@ -1,4 +1,4 @@
-"""The one HTTP client of the action server: the routing service's /api/v1 (see notes/routing_api.md)."""
+"""The one HTTP client of the action server: the routing service's /api/v1 (routing/*/views.py)."""
 
 from __future__ import annotations
 
@@ -94,6 +94,34 @@ class EscalationStatus(TypedDict):
     alternative: Literal["callback", "ticket"] | None
     expires_at: str | None
     next_open_at: str | None
+    closes_at: str | None
+    queue_timezone: str | None
+
+
+class OpeningHours(TypedDict):
+    """A queue's weekly opening hours in the routing policy (close "24:00" is midnight)."""
+
+    timezone: str
+    days: list[str]
+    open: str
+    close: str
+
+
+class Availability(TypedDict):
+    """A queue's state and opening hours, as of `now` on the routing service's clock (ISO instants)."""
+
+    queue: str
+    display_name: str
+    open: bool
+    staffed: bool
+    online_agents: int
+    waiting: int
+    estimated_wait_seconds: int | None
+    next_open_at: str | None
+    closes_at: str | None
+    hours: OpeningHours
+    out_of_hours: str
+    now: str
 
 
 class RoutingUnavailable(Exception):
@@ -200,6 +228,10 @@ class RoutingClient:
             "facts": facts or {},
         }
         return await self._request("POST", "/decisions", json=body)
+
+    async def availability(self, tier: str) -> Availability:
+        """The state and opening hours of the queue that serves `tier`."""
+        return await self._request("GET", "/queues/availability", params={"tier": tier})
 
     async def escalate(self, packet: dict[str, Any]) -> EscalationStatus:
         """Create the escalation (the handoff packet); the same idempotency key returns the same escalation."""

@@ -11,6 +11,21 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET = "dev-only-change-me"
 WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+ALWAYS_OPEN = {"timezone": "UTC", "days": list(WEEK), "open": "00:00", "close": "24:00"}
+
+
+def write_policy_copy(source: Path, target: Path, hours: dict[str, dict[str, object]] | None = None,
+                      default: dict[str, object] | None = None) -> Path:
+    """Copy the policy file with changed opening hours: `hours` per queue name, `default` for the other queues
+    (unchanged when None). Tests and benchmarks use it so that what they check does not depend on the hour."""
+    policy = yaml.safe_load(source.read_text(encoding="utf-8"))
+    for queue in policy["queues"]:
+        chosen = (hours or {}).get(queue["name"], default)
+        if chosen is not None:
+            queue["business_hours"] = dict(chosen)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(yaml.safe_dump(policy, sort_keys=False), encoding="utf-8")
+    return target
 
 
 def _env(name: str, default: str) -> str:
@@ -45,12 +60,7 @@ class StackSettings:
 
         Writes the changed copy of the policy file into this stack's data folder.
         """
-        policy = yaml.safe_load(self.policy_file.read_text())
-        for queue in policy["queues"]:
-            queue["business_hours"].update(days=list(WEEK), open="00:00", close="24:00")
-        self.var_dir.mkdir(parents=True, exist_ok=True)
-        path = self.var_dir / "policy-always-open.yml"
-        path.write_text(yaml.safe_dump(policy, sort_keys=False))
+        path = write_policy_copy(self.policy_file, self.var_dir / "policy-always-open.yml", default=ALWAYS_OPEN)
         return replace(self, policy_file=path)
 
     @property

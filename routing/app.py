@@ -7,6 +7,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
+import clock
 from routing.customers.views import router as customers_router
 from routing.db import make_engine
 from routing.escalations.runtime import install as install_human_support
@@ -20,6 +21,7 @@ from routing.web import views as web_views
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; the engine lives on app.state and is disposed on shutdown."""
     settings = settings or get_settings()
+    clock.current()  # a malformed CONCIERGE_CLOCK_START, or one set in production, stops the service here
     app = FastAPI(title="Concierge routing service", version="0.1.0")
     engine = make_engine(settings.database_url)
     app.state.settings = settings

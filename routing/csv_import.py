@@ -22,7 +22,7 @@ from routing.customers.schemas import CustomerIn
 from routing.orders.models import Order
 from routing.orders.schemas import OrderIn
 from routing.policy.schema import Policy
-from routing.sqltypes import utcnow
+from clock import utcnow
 from routing.tiers import service as tiers
 
 CUSTOMER_REQUIRED = ("external_id", "name", "email")

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from routing.customers.models import Customer
 from routing.orders.models import Order, OrderItem
 from routing.policy.schema import Policy
-from routing.sqltypes import utcnow
+from clock import utcnow
 from routing.tiers import service as tiers
 
 FIRST = ("ava", "ben", "chloe", "david", "emma", "felix", "grace", "henry", "isla", "jack", "kate", "liam", "mia",

@@ -23,13 +23,16 @@ import re
 import sqlite3
 import sys
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from clock import utcnow  # noqa: E402
+
 DEV_SECRET = "dev-only-change-me"
 REJECTING_INTENTS = {"nlu_fallback", "out_of_scope"}
 SKIPPED_ACTIONS = {"action_listen", "action_session_start"}
@@ -189,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="output folder (default reviews/<today>)")
     args = parser.parse_args(argv)
 
-    day = date.today().isoformat()
+    day = utcnow().date().isoformat()
     out = args.out or ROOT / "reviews" / day
     if args.rasa_url is None and not args.tracker_db.exists():
         print(f"export-reviews: no tracker store at {args.tracker_db}; give --tracker-db or --rasa-url.",

@@ -18,13 +18,16 @@ import shutil
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from clock import utcnow  # noqa: E402
+
 REPORTS = ROOT / "reports"
 STORY_OUT = REPORTS / "stories"
 PREVIOUS = REPORTS / "previous" / "report.json"
@@ -193,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         PREVIOUS.parent.mkdir(exist_ok=True)
         shutil.copy(current, PREVIOUS)
     previous = json.loads(PREVIOUS.read_text()) if PREVIOUS.exists() else {}
-    report = {"created": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    report = {"created": utcnow().strftime("%Y-%m-%d %H:%M UTC"),
               "model": str(MODEL.relative_to(ROOT)), "nlu_limit": args.limit,
               "figures": figures(nlu, stories), "stories": stories, "nlu": nlu,
               "seconds": round(time.monotonic() - started, 1)}

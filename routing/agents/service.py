@@ -13,7 +13,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from routing.agents.models import AGENT_STATUSES, Agent, AgentQueue, AgentToken
-from routing.sqltypes import utcnow
+from clock import utcnow
 
 TOKEN_TTL = timedelta(hours=12)
 

@@ -12,7 +12,7 @@ from routing.db import SessionDep
 from routing.policy.deps import get_policy
 from routing.policy.schema import Policy
 from routing.queues import service as queues
-from routing.sqltypes import utcnow
+from clock import utcnow
 
 router = APIRouter(prefix="/api/v1/agent", tags=["agent"])
 

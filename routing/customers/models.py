@@ -8,7 +8,8 @@ from sqlalchemy import Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from routing.db import Base
-from routing.sqltypes import UTCDateTime, utcnow
+from clock import utcnow
+from routing.sqltypes import UTCDateTime
 
 
 class Customer(Base):

@@ -10,7 +10,7 @@ from routing.customers.schemas import CustomerIn
 from routing.orders.models import Order
 from routing.orders.service import list_orders
 from routing.policy.schema import Policy
-from routing.sqltypes import utcnow
+from clock import utcnow
 from routing.tiers import service as tiers
 from routing.tiers.models import CustomerTier
 

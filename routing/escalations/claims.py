@@ -24,7 +24,7 @@ from routing.escalations.flows import transition
 from routing.escalations.models import Escalation
 from routing.escalations.service import AtCapacity, NotFound, announce
 from routing.policy.schema import Policy
-from routing.sqltypes import utcnow
+from clock import utcnow
 
 CLAIMABLE = ("waiting", "callback_requested", "ticket")
 JOINED_MESSAGE = "{agent} from our support team has joined the chat and can see our conversation so far."

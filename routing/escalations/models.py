@@ -9,7 +9,8 @@ from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Tex
 from sqlalchemy.orm import Mapped, mapped_column
 
 from routing.db import Base
-from routing.sqltypes import UTCDateTime, utcnow
+from clock import utcnow
+from routing.sqltypes import UTCDateTime
 
 OPEN_STATUSES = ("waiting", "assigned", "active")
 CLOSED_STATUSES = ("resolved", "returned_to_bot", "abandoned", "expired")

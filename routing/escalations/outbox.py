@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from routing.escalations.models import OutboxItem
 from routing.escalations.relay import RasaRelay
-from routing.sqltypes import utcnow
+from clock import utcnow
 from routing.webhooks import notify_waiting
 
 _ADDED = "outbox_added"

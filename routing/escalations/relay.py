@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from routing.webhooks import post_json
 
 
@@ -26,12 +24,20 @@ class RasaRelay:
         The `custom` part follows the text on socket.io as `{"agent": name}`, so the widget shows who wrote it.
         """
         event = {"event": "bot", "text": text, "metadata": {"agent": agent_name, "source": "human"},
-                 "data": {"custom": {"data": {"agent": agent_name}}},
-                 "timestamp": datetime.now(timezone.utc).timestamp()}
+                 "data": {"custom": {"data": {"agent": agent_name}}}}
+        # No timestamp: Rasa stamps the event on its own (system) clock, which orders the tracker's events.
         # Rasa forwards appended bot events to the output channel only with execute_side_effects=true
         # (rasa/server.py append_events → processor.execute_side_effects).
         self._post(f"/conversations/{conversation_id}/tracker/events",
                    {"output_channel": "latest", "execute_side_effects": "true"}, [event])
+
+    def queue_update(self, conversation_id: str, event: str) -> None:
+        """Tell the customer's conversation that their queue moved (`event` "moved") or their team closed ("closed");
+        the bot's action_queue_update reads the escalation's status and updates the widget. One attempt: the next
+        change sends a fresh update, so a lost one is not retried."""
+        post_json(f"{self.rasa_url}/conversations/{conversation_id}/trigger_intent",
+                  {"name": "EXTERNAL_queue_update", "entities": {"queue_event": event}},
+                  params={"output_channel": "latest", "token": self.rasa_token}, timeout=self.timeout, attempts=1)
 
     def end_handoff(self, conversation_id: str, status: str, disposition: str | None) -> None:
         """Resume the bot: trigger EXTERNAL_handoff_ended with the outcome as entities."""

@@ -1,5 +1,5 @@
 """Wires human support into the app: routers, error mapping, live hub, Rasa relay and the background tasks
-(outbox delivery, expiry of escalations nobody picked up)."""
+(outbox delivery, expiry of escalations nobody picked up, queue updates for waiting customers)."""
 
 from __future__ import annotations
 
@@ -14,12 +14,16 @@ from routing.agents import views as agent_views
 from routing.escalations import outbox, service
 from routing.escalations import views as escalation_views
 from routing.escalations.relay import RasaRelay
+from routing.policy.loader import load_policy
 from routing.queues import views as queue_views
+from routing.queues.watch import QueueWatcher, notify_changes
+from clock import utcnow
 
 log = logging.getLogger(__name__)
 
 OUTBOX_POLL_SECONDS = 2.0
 EXPIRY_POLL_SECONDS = 15.0
+QUEUE_WATCH_SECONDS = 1.0
 SSE_HEARTBEAT_SECONDS = 15.0
 
 
@@ -78,6 +82,13 @@ def install(app: FastAPI) -> None:
         with app.state.sessions() as session:
             service.expire_due(session)
 
+    watcher = QueueWatcher()
+
+    def watch_queues() -> None:
+        with app.state.sessions() as session:
+            changes = watcher.changes(session, load_policy(settings.policy_file), utcnow())
+        notify_changes(changes, app.state.relay.queue_update)
+
     @app.on_event("startup")
     async def _start_background() -> None:
         loop = asyncio.get_running_loop()
@@ -90,6 +101,7 @@ def install(app: FastAPI) -> None:
         outbox.bind_kick(app.state.sessions, kick)
         tasks.append(asyncio.create_task(_every(OUTBOX_POLL_SECONDS, wake_outbox, deliver, "outbox delivery")))
         tasks.append(asyncio.create_task(_every(EXPIRY_POLL_SECONDS, asyncio.Event(), expire, "escalation expiry")))
+        tasks.append(asyncio.create_task(_every(QUEUE_WATCH_SECONDS, asyncio.Event(), watch_queues, "queue updates")))
 
     @app.on_event("shutdown")
     async def _stop_background() -> None:

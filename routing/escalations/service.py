@@ -20,7 +20,7 @@ from routing.escalations.schemas import Contact, EscalationIn, EscalationStatusO
 from routing.live import queue_event
 from routing.queues import service as queues
 from routing.policy.schema import Policy, QueueDefinition
-from routing.sqltypes import utcnow
+from clock import utcnow
 
 __all__ = ["InvalidTransition", "NotFound", "Invalid", "AtCapacity"]
 
@@ -65,7 +65,9 @@ def status_out(session: Session, esc: Escalation, policy: Policy, now: datetime 
         queue_display_name=cfg.display_name if cfg else esc.queue, position=position,
         estimated_wait_seconds=eta, queue_open=cfg.business_hours.is_open(now) if cfg else False,
         staffed=online > 0, alternative=esc.alternative, expires_at=esc.expires_at,  # type: ignore[arg-type]
-        next_open_at=queues.next_open_at(cfg.business_hours, now) if cfg else None)
+        next_open_at=queues.next_open_at(cfg.business_hours, now) if cfg else None,
+        closes_at=queues.closes_at(cfg.business_hours, now) if cfg else None,
+        queue_timezone=cfg.business_hours.timezone if cfg else None)
 
 
 def _queue(policy: Policy, name: str) -> QueueDefinition:

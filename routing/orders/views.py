@@ -15,7 +15,7 @@ from routing.orders.models import Order
 from routing.orders.schemas import OrderIn, OrderList, OrderOut, OrderUpdate, ReturnOut, ShippingAddressIn
 from routing.policy.deps import get_policy
 from routing.policy.schema import Policy
-from routing.sqltypes import utcnow
+from clock import utcnow
 
 router = APIRouter(prefix="/api/v1", tags=["orders"], dependencies=[Depends(require_service_token)])
 PolicyDep = Annotated[Policy, Depends(get_policy)]

@@ -9,7 +9,8 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from routing.db import Base
-from routing.sqltypes import UTCDateTime, utcnow
+from clock import utcnow
+from routing.sqltypes import UTCDateTime
 
 
 class RoutingDecision(Base):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from routing.agents.models import Agent, AgentQueue
 from routing.escalations.models import Escalation
 from routing.policy.schema import WEEKDAYS, BusinessHours, Policy, QueueDefinition
-from routing.sqltypes import utcnow
+from clock import utcnow
 
 RECENT_HANDLED = 20
 DEFAULT_HANDLE_SECONDS = 300  # assumed handling time until a queue has history
@@ -43,17 +43,39 @@ def next_open_at(hours: BusinessHours, now: datetime) -> datetime | None:
     return None
 
 
+def closes_at(hours: BusinessHours, now: datetime) -> datetime | None:
+    """When the open queue next closes (days that run to 24:00 into a day opening at 00:00 chain); None while it
+    is closed, or when it never closes."""
+    if not hours.is_open(now):
+        return None
+    zone = ZoneInfo(hours.timezone)
+    local = now.astimezone(zone)
+    for offset in range(8):
+        day = local.date() + timedelta(days=offset)
+        end = (datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone) if hours.close == "24:00"
+               else datetime.combine(day, time.fromisoformat(hours.close), tzinfo=zone))
+        if end > local and not hours.is_open(end):
+            return end
+    return None
+
+
 @dataclass(frozen=True)
 class Availability:
-    """Whether a human can be promised now, and how long the wait would be."""
+    """Whether a human can be promised now, how long the wait would be, and the queue's opening hours (so that
+    every sentence the bot says about hours comes from the policy, with its time zone)."""
 
     queue: str
+    display_name: str
     open: bool
     staffed: bool
     online_agents: int
     waiting: int
     estimated_wait_seconds: int | None
     next_open_at: datetime | None
+    closes_at: datetime | None
+    hours: BusinessHours
+    out_of_hours: str
+    now: datetime
 
 
 def online_capacity(session: Session, queue: str) -> tuple[int, int]:
@@ -122,8 +144,11 @@ def availability(session: Session, queue: QueueDefinition, now: datetime | None 
         Escalation.queue == queue.name, Escalation.status == "waiting")) or 0
     is_open = queue.business_hours.is_open(now)
     eta = estimate_wait(waiting + 1, online, free, average_handle_seconds(session, queue.name)) if is_open else None
-    return Availability(queue=queue.name, open=is_open, staffed=online > 0, online_agents=online, waiting=waiting,
-                        estimated_wait_seconds=eta, next_open_at=next_open_at(queue.business_hours, now))
+    return Availability(queue=queue.name, display_name=queue.display_name, open=is_open, staffed=online > 0,
+                        online_agents=online, waiting=waiting, estimated_wait_seconds=eta,
+                        next_open_at=next_open_at(queue.business_hours, now),
+                        closes_at=closes_at(queue.business_hours, now), hours=queue.business_hours,
+                        out_of_hours=queue.out_of_hours, now=now)
 
 
 def live_counts(session: Session, queues: list[str]) -> dict[str, dict[str, object]]:

@@ -15,6 +15,16 @@ from routing.queues import service
 router = APIRouter(prefix="/api/v1/queues", tags=["queues"], dependencies=[Depends(require_service_token)])
 
 
+@router.get("/availability", response_model=service.Availability)
+def tier_availability(tier: str, session: SessionDep,
+                      policy: Annotated[Policy, Depends(get_policy)]) -> service.Availability:
+    """Availability of the queue that serves `tier` (the bot states that team's hours to the customer)."""
+    rules = policy.rules.get(tier)
+    if rules is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No tier called {tier!r}.")
+    return service.availability(session, policy.queue(rules.queue))
+
+
 @router.get("/{name}/availability", response_model=service.Availability)
 def availability(name: str, session: SessionDep,
                  policy: Annotated[Policy, Depends(get_policy)]) -> service.Availability:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
-import jwt
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
+
+from clock import utcnow
+from routing.identity.service import issue_token
 
 STATIC = Path(__file__).resolve().parent / "static"
 DEMO_LOGINS = ["demo-platinum", "demo-gold", "demo-silver", "demo-bronze"]
@@ -36,10 +37,12 @@ def console_page() -> FileResponse:
 
 @router.get("/web/config")
 def web_config(request: Request) -> dict[str, object]:
-    """What the pages need to know: where Rasa's socket.io is, and the demo sign-ins (development only)."""
+    """What the pages need to know: where Rasa's socket.io is, the demo sign-ins (development only), and the
+    service's time (`now`), so that timers in the browser count on the service's clock, not the visitor's."""
     settings = request.app.state.settings
     return {
         "rasa_url": settings.rasa_public_url or settings.rasa_url,
+        "now": utcnow().isoformat(),
         "demo_logins": DEMO_LOGINS if settings.env == "development" else [],
     }
 
@@ -53,6 +56,4 @@ def shop_login(body: ShopLogin, request: Request) -> dict[str, str]:
     settings = request.app.state.settings
     if settings.env != "development":
         raise HTTPException(status_code=404, detail="Not found")
-    now = int(time.time())
-    claims = {"sub": body.external_id, "iat": now, "exp": now + 3600}
-    return {"token": jwt.encode(claims, settings.identity_secret, algorithm="HS256")}
+    return {"token": issue_token(settings.identity_secret, body.external_id)}

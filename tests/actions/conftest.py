@@ -1,4 +1,8 @@
-"""Fixtures for the action tests: the REAL routing service (subprocess, SQLite demo shop) and tracker builders."""
+"""Fixtures for the action tests: the REAL routing service (subprocess, SQLite demo shop) and tracker builders.
+
+The service reads a copy of the routing policy whose queues are open around the clock, so that a test about a live
+handoff holds at any hour; a test about opening hours sets the hours it means with `queue_hours` (the service
+re-reads the policy file when it changes)."""
 
 from __future__ import annotations
 
@@ -20,10 +24,12 @@ sys.path.insert(0, str(ROOT))
 
 from actions.config import get_settings  # noqa: E402
 from launcher.ports import free_port  # noqa: E402
+from launcher.settings import ALWAYS_OPEN, write_policy_copy  # noqa: E402
 
 ROUTING_PYTHON = ROOT / ".venv" / "routing" / "bin" / "python"
 SERVICE_TOKEN = "action-tests-service-token"
 REQUIRED_PATHS = ("/api/v1/identity/verify", "/api/v1/identity/verify-order", "/api/v1/decisions")
+POLICY = ROOT / "routing" / "policy.yml"
 
 
 def _use_routing(url: str) -> None:
@@ -34,7 +40,29 @@ def _use_routing(url: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def routing_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def policy_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The routing service's policy: the project's, with every queue open around the clock."""
+    return write_policy_copy(POLICY, tmp_path_factory.mktemp("policy") / "policy.yml", default=ALWAYS_OPEN)
+
+
+@contextmanager
+def queue_hours(policy_file: Path, **hours: dict[str, Any]) -> Iterator[None]:
+    """Give queues other opening hours (queue name -> business_hours) for a block, then open them all again."""
+    def write(changed: dict[str, dict[str, Any]]) -> None:
+        before = policy_file.stat().st_mtime_ns
+        write_policy_copy(POLICY, policy_file, hours=changed, default=ALWAYS_OPEN)
+        if policy_file.stat().st_mtime_ns <= before:  # a coarse file clock: the service must still see a change
+            os.utime(policy_file, ns=(before + 1_000_000, before + 1_000_000))
+
+    write(hours)
+    try:
+        yield
+    finally:
+        write({})
+
+
+@pytest.fixture(scope="session")
+def routing_url(tmp_path_factory: pytest.TempPathFactory, policy_file: Path) -> Iterator[str]:
     """A real routing service with 300 demo customers on a free port; stopped afterwards."""
     if not ROUTING_PYTHON.exists():
         pytest.fail("the routing runtime is missing: run scripts/setup.sh")
@@ -42,6 +70,7 @@ def routing_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     env = dict(
         os.environ,
+        CONCIERGE_POLICY_FILE=str(policy_file),
         CONCIERGE_DATABASE_URL=f"sqlite:///{folder / 'r.db'}",
         CONCIERGE_ROUTING_PORT=str(port),
         CONCIERGE_SERVICE_TOKEN=SERVICE_TOKEN,
@@ -68,7 +97,7 @@ def routing_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         paths = httpx.get(f"{url}/openapi.json", timeout=10).json().get("paths", {})
         missing = [p for p in REQUIRED_PATHS if p not in paths]
         if missing:
-            pytest.skip(f"routing/ does not implement {missing} yet (notes/routing_api.md)")
+            pytest.fail(f"the routing service lacks {missing}")
         _use_routing(url)
         yield url
     finally:

@@ -49,7 +49,7 @@ def make_tracker(
               "intent_ranking": [{"name": intent, "confidence": 0.9}] if intent else [],
               "metadata": metadata or {}}
     events: list[dict[str, Any]] = [{"event": "action", "name": "action_listen"},
-                                    {"event": "user", "text": text, "parse_data": latest}]
+                                    {"event": "user", "text": text, "parse_data": latest, "metadata": metadata or {}}]
     events += [{"event": "slot", "name": k, "value": v} for k, v in (new_slot_events or {}).items()]
     return Tracker(sender_id, all_slots, latest, events, False, None,
                    {"name": active_loop} if active_loop else {}, "action_listen")
@@ -76,11 +76,12 @@ def run(action: Action, domain: dict[str, Any], intent: str,
 HANDOFF_ANNOUNCEMENTS = ("handoff_waiting", "handoff_unstaffed", "handoff_closed")
 
 
+def says(key: str, text: str) -> bool:
+    """Whether `text` is MESSAGES[key] with its {placeholders} filled in (with anything)."""
+    pattern = re.sub(r"\\\{\w+\\\}", ".*", re.escape(MESSAGES[key]))
+    return re.fullmatch(pattern, text, flags=re.DOTALL) is not None
+
+
 def is_handoff_announcement(text: str) -> bool:
     """Whether `text` is one of the messages that tell the customer what happens after an escalation."""
-    for key in HANDOFF_ANNOUNCEMENTS:
-        pattern = re.escape(MESSAGES[key])
-        pattern = re.sub(r"\\\{\w+\\\}", ".+", pattern)
-        if re.fullmatch(pattern, text):
-            return True
-    return False
+    return any(says(key, text) for key in HANDOFF_ANNOUNCEMENTS)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from routing.policy.models import RoutingDecision
-from routing.sqltypes import utcnow
+from clock import utcnow
 
 SECRET = "test-identity-secret-of-32-bytes-or-more"
 

@@ -14,7 +14,7 @@ from routing.escalations.models import Escalation, OutboxItem
 from routing.escalations.relay import RasaRelay
 from routing.escalations.schemas import EscalationIn
 from routing.policy.loader import load_policy
-from routing.sqltypes import utcnow
+from clock import utcnow
 
 
 def test_waiting_too_long_expires_and_the_bot_is_told(hs_sessions: sessionmaker[Session], hs_policy: Path,

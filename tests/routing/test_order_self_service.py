@@ -13,7 +13,7 @@ from routing.orders.models import Order
 from routing.orders.service import start_return
 from routing.policy.loader import load_policy
 from routing.policy.schema import DeliveryPolicy, TransitDays
-from routing.sqltypes import utcnow
+from clock import utcnow
 
 OWNER = "demo-bronze"
 STRANGER = "demo-silver"

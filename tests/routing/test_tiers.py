@@ -12,7 +12,7 @@ from routing.customers.service import create_customer, get_by_external_id
 from routing.orders.schemas import OrderIn, OrderUpdate
 from routing.orders.service import create_order, update_order
 from routing.policy.schema import Policy
-from routing.sqltypes import utcnow
+from clock import utcnow
 from routing.tiers import service as tiers
 from routing.tiers.models import CustomerTier
 from routing.tiers.service import Features, classify, clv_of, reason_text

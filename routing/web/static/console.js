@@ -43,8 +43,16 @@
     new Intl.NumberFormat("en-US", {style: "currency", currency: currency || "USD"}).format(amount);
   const day = (iso) => new Date(iso).toLocaleDateString("en-US", {year: "numeric", month: "short", day: "numeric"});
 
+  // Timers count on the service's clock (its `now` in /web/config), not on this computer's: SLAs are the service's.
+  let skew = 0;
+  const serverNow = () => Date.now() + skew;
+  fetch("/web/config").then((r) => r.json()).then((config) => {
+    const at = Date.parse(config.now);
+    if (!Number.isNaN(at)) skew = at - Date.now();
+  }).catch(() => {});
+
   // A timer element: data-since (counts up) or data-due (counts down to the SLA, then shows how overdue).
-  function timer(attrs) { const node = el("span", attrs); tick(node, Date.now()); return node; }
+  function timer(attrs) { const node = el("span", attrs); tick(node, serverNow()); return node; }
 
   function tick(node, now) {
     if (node.dataset.since) {
@@ -60,7 +68,7 @@
   }
 
   setInterval(() => {
-    const now = Date.now();
+    const now = serverNow();
     document.querySelectorAll("[data-since], [data-due]").forEach((node) => tick(node, now));
   }, 1000);
 

@@ -127,7 +127,12 @@
   function start(options) {
     const identity = options.identity || tokenSubject(options.customerToken) || "guest";
     const state = loadState(identity);
+    // The browser's time zone lets the bot give opening times in the customer's own time as well.
     const metadata = options.customerToken ? {customer_token: options.customerToken} : {};
+    try {
+      const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+      if (zone) metadata.timezone = zone;
+    } catch (error) { /* an old browser: times stay in the team's zone */ }
     const items = [];  // {entry, node} in log order
     let unattributed = [];  // bot texts since the last custom payload: an {agent} payload marks them as the agent's
     let connected = false;
@@ -229,8 +234,9 @@
       else if (h.mode === "agent") text = "From our support team";
       else if (h.mode === "waiting") {
         text = [h.queue ? h.queue + " team" : "Support team",
+                h.open === false ? "closed now" : "",
                 h.position ? "you're number " + h.position + " in line" : "",
-                waitText(h.waitSeconds)].filter(Boolean).join(" · ");
+                h.open === false ? "" : waitText(h.waitSeconds)].filter(Boolean).join(" · ");
       }
       status.textContent = text;
     }
@@ -275,7 +281,9 @@
         }
         state.handoff = {mode: "agent", agent: msg.agent};
       } else if (msg.handoff === "waiting") {
-        state.handoff = {mode: "waiting", queue: msg.queue, position: msg.position, waitSeconds: msg.wait_seconds};
+        // the first announcement, then every change of place, wait or opening while the customer waits
+        state.handoff = {mode: "waiting", queue: msg.queue, position: msg.position, waitSeconds: msg.wait_seconds,
+                         open: msg.open};
       } else if (msg.handoff === "ended" && state.handoff.mode !== "bot") {
         state.handoff = {mode: "bot"};
         add({role: "notice", text: "You're back with the Concierge assistant"});
