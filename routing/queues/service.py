@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -30,7 +30,7 @@ def dispositions(policy: Policy) -> list[str]:
 
 
 def next_open_at(hours: BusinessHours, now: datetime) -> datetime | None:
-    """When the queue next opens; None while it is open."""
+    """When the queue next opens (UTC); None while it is open."""
     if hours.is_open(now):
         return None
     zone = ZoneInfo(hours.timezone)
@@ -39,7 +39,7 @@ def next_open_at(hours: BusinessHours, now: datetime) -> datetime | None:
         day = local.date() + timedelta(days=offset)
         start = datetime.combine(day, hours.opening_time(), tzinfo=zone)
         if WEEKDAYS[day.weekday()] in hours.days and start > local:
-            return start
+            return start.astimezone(timezone.utc)
     return None
 
 
@@ -55,7 +55,7 @@ def closes_at(hours: BusinessHours, now: datetime) -> datetime | None:
         end = (datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone) if hours.close == "24:00"
                else datetime.combine(day, time.fromisoformat(hours.close), tzinfo=zone))
         if end > local and not hours.is_open(end):
-            return end
+            return end.astimezone(timezone.utc)
     return None
 
 

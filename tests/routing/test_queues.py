@@ -94,7 +94,7 @@ def test_next_open_at(tmp_path: Path) -> None:
     hours = load_policy(Path(__file__).resolve().parents[2] / "routing" / "policy.yml").queue("general").business_hours
     friday_evening = datetime(2026, 11, 27, 23, 0, tzinfo=timezone.utc)  # 18:00 New York, after closing
     opens = next_open_at(hours, friday_evening)
-    assert opens is not None and opens.weekday() == 0 and opens.hour == 9  # Monday 09:00 local
+    assert opens == datetime(2026, 11, 30, 14, 0, tzinfo=timezone.utc)  # Monday 09:00 New York
 
 
 def test_agent_of_general_cannot_list_read_or_claim_vip(hs_client: TestClient,
