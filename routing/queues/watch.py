@@ -3,7 +3,8 @@
 A background round (routing.escalations.runtime) looks at every waiting escalation; when a customer's place, expected
 wait (in whole minutes) or their queue's open state differs from the last round, the customer's conversation is
 told through the relay, and the bot's `action_queue_update` refreshes the widget (and says so when the team has
-just closed). Only changes are sent, and the first sighting of an escalation is not (the bot has just announced it).
+just closed). Only changes are sent; the first sighting of an escalation counts as one, because the queue may have
+moved between the bot's announcement and that round.
 """
 
 from __future__ import annotations
@@ -61,9 +62,10 @@ class QueueWatcher:
                 state = WaitingState(position, None if eta is None else math.ceil(eta / 60), is_open)
                 seen[esc.id] = state
                 before = self._last.get(esc.id)
-                if before is None or before == state:
+                if before == state:
                     continue
-                found.append(QueueChange(esc.conversation_id, "closed" if before.open and not is_open else "moved"))
+                closing = before is not None and before.open and not is_open
+                found.append(QueueChange(esc.conversation_id, "closed" if closing else "moved"))
         self._last = seen
         return found
 

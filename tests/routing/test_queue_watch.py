@@ -29,7 +29,8 @@ def test_changes_are_found_once_and_a_closing_is_named(hs_sessions: sessionmaker
         ids = [service.create(s, EscalationIn(conversation_id=f"w{n}", idempotency_key=f"w{n}", tier="bronze",
                                               queue="general", priority=10), policy, now=OPENING)[0].id
                for n in range(3)]
-        assert watcher.changes(s, policy, OPENING) == []  # first sighting: the bot has just announced it
+        first = watcher.changes(s, policy, OPENING)  # first sighting: the queue may have moved since the announcement
+        assert first == [QueueChange(f"w{n}", "moved") for n in range(3)]
         assert watcher.changes(s, policy, OPENING + timedelta(seconds=1)) == []  # nothing moved
         service.abandon(s, ids[0], "left")
         assert watcher.changes(s, policy, OPENING + timedelta(seconds=2)) == [
@@ -54,11 +55,16 @@ def test_a_failed_update_does_not_stop_the_others() -> None:
 def test_the_service_tells_rasa_when_a_customer_moves_up(hs_client: TestClient, hs_recorder: Recorder) -> None:
     first = hs_client.post("/api/v1/escalations", json=packet("ahead"), headers=BOT).json()
     hs_client.post("/api/v1/escalations", json=packet("behind"), headers=BOT).raise_for_status()
-    time.sleep(2.5)  # the watcher's rounds see both waiting (one per second)
+    def updates(conversation: str, count: int) -> list[object]:
+        deadline = time.monotonic() + 10
+        while len(hs_recorder.bodies(f"/conversations/{conversation}/trigger_intent")) < count \
+                and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return hs_recorder.bodies(f"/conversations/{conversation}/trigger_intent")
+
+    moved = {"name": "EXTERNAL_queue_update", "entities": {"queue_event": "moved"}}
+    assert updates("behind", 1) == [moved] and updates("ahead", 1) == [moved]  # first sighting
     hs_client.post(f"/api/v1/escalations/{first['id']}/abandon", json={"reason": "left"}, headers=BOT)
-    deadline = time.monotonic() + 10
-    while not hs_recorder.bodies("/conversations/behind/trigger_intent") and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert hs_recorder.bodies("/conversations/behind/trigger_intent")[0] == {
-        "name": "EXTERNAL_queue_update", "entities": {"queue_event": "moved"}}
-    assert not hs_recorder.bodies("/conversations/ahead/")  # the one who left is not told about the queue
+    assert updates("behind", 2) == [moved, moved]  # moved up
+    time.sleep(1.5)
+    assert len(updates("ahead", 1)) == 1  # the one who left is told nothing more about the queue
