@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
 # Run every test suite with the runtime it needs. Arguments are passed to each pytest run.
+# CONCIERGE_CLOCK_START=<ISO instant> runs the whole suite with every process's clock started at that instant
+# (one anchor for all of them: see clock/__init__.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ -n "${CONCIERGE_CLOCK_START:-}" ]; then
+  export CONCIERGE_CLOCK_ANCHOR="${CONCIERGE_CLOCK_ANCHOR:-$(date +%s.%N)}"
+  echo "=== the clock of every process starts at $CONCIERGE_CLOCK_START"
+fi
 status=0
 run() { echo "=== $1"; shift; "$@" || status=1; }
 run "data validation" .venv/bot/bin/python scripts/validate_data.py

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -12,6 +12,7 @@ import pytest
 from rasa_sdk import Action
 from rasa_sdk.executor import CollectingDispatcher
 
+from clock import utcnow
 from actions.messages import MESSAGES, YES_NO
 from actions.order_changes import (ActionCancelOrder, ActionChangeAddress, ActionCheckAddressChange,
                                    ActionConfirmAddressChange, ActionKeepOrder, ActionOfferCancellation,
@@ -44,7 +45,7 @@ def shopper(api: httpx.Client) -> dict[str, Any]:
 def new_order(api: httpx.Client, owner: dict[str, Any], status: str, days_ago: float = 0,
               **fields: Any) -> dict[str, Any]:
     """A fresh order of `owner` (number C-95xxxx); shipped/delivered dates follow from the status."""
-    placed = datetime.now(timezone.utc) - timedelta(days=days_ago)
+    placed = utcnow() - timedelta(days=days_ago)
     body: dict[str, Any] = {"number": f"C-{next(NUMBERS)}", "customer_external_id": owner["external_id"],
                             "status": status, "placed_at": placed.isoformat(), "total_cents": 7_480,
                             "shipping_address": OLD_ADDRESS,

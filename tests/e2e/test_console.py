@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 import httpx
+import pytest
 from playwright.sync_api import Page, expect
 
 from launcher.settings import StackSettings
@@ -150,6 +151,7 @@ def test_customer_text_is_shown_as_text(stack: StackSettings) -> None:
         expect(page.get_by_test_id("packet-status")).to_have_text("resolved", timeout=5000)
 
 
+@pytest.mark.clock  # the console's SLA timer counts on the service's clock
 def test_sla_timer_turns_overdue_and_transfer_takes_a_reason(stack: StackSettings) -> None:
     with chromium() as browser:
         page = browser.new_page()

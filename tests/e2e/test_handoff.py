@@ -9,10 +9,13 @@ import jwt
 import pytest
 from playwright.sync_api import Page, expect
 
+from clock import utcnow
 from launcher.settings import StackSettings
 from tests.e2e.agents import AgentSession
 from tests.e2e.browser import chromium
 from tests.e2e.customers import RestCustomer, conversation_tracker, shop_token
+
+pytestmark = pytest.mark.clock  # about hours, SLAs, expiry or dates: CI runs it at other instants too
 
 BOT_MESSAGES = ".cw-log [data-role=bot]"
 AGENT_MESSAGES = ".cw-log [data-role=agent]"
@@ -102,7 +105,7 @@ def test_customer_reaches_a_human_and_back(stack: StackSettings, login: str, age
 
 
 def test_forged_token_and_typed_email_never_grant_a_tier(stack: StackSettings) -> None:
-    now = int(time.time())
+    now = int(utcnow().timestamp())  # the stack's clock: the forgery must fail on its signature alone
     forged = jwt.encode({"sub": "demo-platinum", "iat": now, "exp": now + 600},
                         "not-the-shop-secret-but-long-enough-for-hs256", algorithm="HS256")
     customer = RestCustomer(stack, "forger", forged)

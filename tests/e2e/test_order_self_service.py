@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 
+from clock import utcnow
 from launcher.settings import StackSettings
 from tests.e2e.customers import RestCustomer, bot_messages, shop_token
+
+pytestmark = pytest.mark.clock  # about hours, SLAs, expiry or dates: CI runs it at other instants too
 
 NUMBERS = itertools.count(960_001)
 MESSAGES = bot_messages()
@@ -33,7 +36,7 @@ def owner(api: httpx.Client, flow: str) -> dict[str, Any]:
 
 
 def new_order(api: httpx.Client, owner: dict[str, Any], status: str, days_ago: float = 0) -> str:
-    placed = datetime.now(timezone.utc) - timedelta(days=days_ago)
+    placed = utcnow() - timedelta(days=days_ago)
     number = f"C-{next(NUMBERS)}"
     body: dict[str, Any] = {"number": number, "customer_external_id": owner["external_id"], "status": status,
                             "placed_at": placed.isoformat(), "total_cents": 500, "shipping_address": "1 Old Road",

@@ -7,6 +7,7 @@ customer sees the reply labelled with the agent's name; the agent hands back and
 
 from __future__ import annotations
 
+import pytest
 import uuid
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from playwright.sync_api import Page, expect
 from launcher.settings import ROOT, StackSettings
 from tests.e2e.agents import sign_in_console
 from tests.e2e.browser import chromium
+
+pytestmark = pytest.mark.clock  # about hours, SLAs, expiry or dates: CI runs it at other instants too
 
 SCREENSHOTS = ROOT / "reports" / "screenshots"  # gitignored; docs/console.png is a copy of the console one
 BOT = ".cw-log [data-role=bot]"

@@ -15,6 +15,8 @@ import clock
 from clock import ClockError, FixedClock, from_environment
 from routing.identity.service import IdentityError, issue_token, verify_token
 
+pytestmark = pytest.mark.clock  # about hours, SLAs, expiry or dates: CI runs it at other instants too
+
 ROOT = Path(__file__).resolve().parents[2]
 SATURDAY_NIGHT = datetime(2026, 12, 5, 8, 30, tzinfo=timezone.utc)  # Saturday 03:30 New York: every queue closed
 WEDNESDAY_MORNING = datetime(2026, 12, 2, 15, 0, tzinfo=timezone.utc)  # Wednesday 10:00 New York: all open

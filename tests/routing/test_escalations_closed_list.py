@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+import pytest
+from datetime import timedelta
 
 from fastapi.testclient import TestClient
 from fixtures_human_support import BOT, add_agent, agent_headers, packet
 from sqlalchemy.orm import Session, sessionmaker
 
+from clock import utcnow
 from routing.customers.models import Customer
+
+pytestmark = pytest.mark.clock  # about hours, SLAs, expiry or dates: CI runs it at other instants too
 
 
 def _customer(sessions: sessionmaker[Session], name: str) -> int:
@@ -47,9 +51,9 @@ def test_lists_closed_escalations_with_the_customer_name(hs_client: TestClient,
 
     only_resolved = hs_client.get("/api/v1/escalations", params={"status": "resolved"}, headers=BOT).json()
     assert [r["conversation_id"] for r in only_resolved] == ["conv-res"]
-    future = (datetime.now(timezone.utc) + timedelta(hours=1)).isoformat()
+    future = (utcnow() + timedelta(hours=1)).isoformat()
     assert hs_client.get("/api/v1/escalations", params={"since": future}, headers=BOT).json() == []
-    past = (datetime.now(timezone.utc) - timedelta(hours=1)).replace(tzinfo=None).isoformat()  # naive = UTC
+    past = (utcnow() - timedelta(hours=1)).replace(tzinfo=None).isoformat()  # naive = UTC
     assert len(hs_client.get("/api/v1/escalations", params={"since": past}, headers=BOT).json()) == 2
 
 

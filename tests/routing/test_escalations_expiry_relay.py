@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from routing.escalations.relay import RasaRelay
 from routing.escalations.schemas import EscalationIn
 from routing.policy.loader import load_policy
 from clock import utcnow
+
+pytestmark = pytest.mark.clock  # about hours, SLAs, expiry or dates: CI runs it at other instants too
 
 
 def test_waiting_too_long_expires_and_the_bot_is_told(hs_sessions: sessionmaker[Session], hs_policy: Path,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import time
 
 from fastapi.testclient import TestClient
@@ -9,6 +10,8 @@ from fixtures_human_support import BOT, Recorder, add_agent, agent_headers, pack
 from sqlalchemy.orm import Session, sessionmaker
 
 from routing.escalations.claims import JOINED_MESSAGE
+
+pytestmark = pytest.mark.clock  # about hours, SLAs, expiry or dates: CI runs it at other instants too
 
 
 def _wait_for(predicate, seconds: float = 5.0) -> bool:  # type: ignore[no-untyped-def]

@@ -15,6 +15,8 @@ from routing.policy.loader import load_policy
 from routing.policy.schema import DeliveryPolicy, TransitDays
 from clock import utcnow
 
+pytestmark = pytest.mark.clock  # about hours, SLAs, expiry or dates: CI runs it at other instants too
+
 OWNER = "demo-bronze"
 STRANGER = "demo-silver"
 

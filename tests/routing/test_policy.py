@@ -10,6 +10,8 @@ from routing.policy.decision import DecisionInput, decide
 from routing.policy.loader import PolicyError, parse_policy
 from routing.policy.schema import Policy
 
+pytestmark = pytest.mark.clock  # about hours, SLAs, expiry or dates: CI runs it at other instants too
+
 POLICY_TEXT = (Path(__file__).resolve().parents[2] / "routing" / "policy.yml").read_text()
 
 

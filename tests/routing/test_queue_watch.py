@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -16,6 +17,8 @@ from routing.escalations.schemas import EscalationIn
 from routing.policy.loader import load_policy
 from routing.queues.watch import QueueChange, QueueWatcher, notify_changes
 from routing.settings import ROOT
+
+pytestmark = pytest.mark.clock  # about hours, SLAs, expiry or dates: CI runs it at other instants too
 
 OPENING = datetime(2026, 12, 2, 15, 0, tzinfo=timezone.utc)  # a Wednesday
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from routing.escalations import claims, service
 from routing.escalations.schemas import EscalationIn
 from routing.policy.loader import load_policy
 from routing.queues.service import next_open_at
+
+pytestmark = pytest.mark.clock  # about hours, SLAs, expiry or dates: CI runs it at other instants too
 
 
 def test_claim_order_priority_aged_by_waiting_then_sla(hs_sessions: sessionmaker[Session], hs_policy: Path) -> None:

@@ -17,6 +17,8 @@ from routing.tiers import service as tiers
 from routing.tiers.models import CustomerTier
 from routing.tiers.service import Features, classify, clv_of, reason_text
 
+pytestmark = pytest.mark.clock  # about hours, SLAs, expiry or dates: CI runs it at other instants too
+
 NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)
 
 

@@ -108,7 +108,8 @@
   }
 
   function waitText(seconds) {
-    return seconds == null ? "" : "about " + Math.max(1, Math.round(seconds / 60)) + " min";
+    if (seconds == null) return "";
+    return seconds === 0 ? "any moment now" : "about " + Math.max(1, Math.round(seconds / 60)) + " min";
   }
 
   function mount(options) {
