@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import platform
 import subprocess
-from datetime import datetime, timezone
 from pathlib import Path
 
+from clock import utcnow
 from launcher.settings import ROOT
 
 
@@ -41,7 +41,7 @@ def _python_version(python: Path) -> str:
 def machine_facts() -> dict[str, object]:
     """CPU model, usable cores, RAM, OS, both venvs' Python versions and the UTC date."""
     return {
-        "date_utc": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date_utc": utcnow().strftime("%Y-%m-%d %H:%M UTC"),
         "cpu_model": _cpu_model(),
         "cpu_cores": len(os.sched_getaffinity(0)),
         "ram_gb": _ram_gb(),
