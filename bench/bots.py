@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import os
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
-from bench import baseline_bot
+from bench import baseline_bot, escalation
 from bench.dialogues import concierge_dialogue, demo_orders
 from bench.memory import tree_rss_mb
 from bench.plan import Plan
 from launcher.ports import free_base_port
-from bench.report import NOT_AVAILABLE, Figure, Report
+from bench.report import Figure, Report
 from bench.rest_load import Dialogue, LoadResult, run_load
 from bench.stats import ratio
 from launcher.settings import StackSettings
@@ -89,15 +88,7 @@ def stack_settings(plan: Plan, work: Path) -> StackSettings:
 
 
 def _escalation(report: Report, settings: StackSettings, plan: Plan) -> None:
-    """Escalation latency: measured by bench/escalation.py `measure(settings, quick) -> list[Figure]` when it exists."""
-    section = "Escalation latency"
-    if importlib.util.find_spec("bench.escalation") is None:
-        report.add(Figure(section, "customer asks for a person -> agent's live stream, p50/p95", NOT_AVAILABLE,
-                          target="p95 < 1 s"))
-        report.add(Figure(section, "agent reply -> customer's channel, p50/p95", NOT_AVAILABLE, target="p95 < 1 s"))
-        return
-    from bench import escalation  # type: ignore[attr-defined]
-
+    """Escalation latency (bench/escalation.py): customer -> agent's live stream, agent -> customer's channel."""
     for figure in escalation.measure(settings, plan.mode == "quick"):
         report.add(figure)
 

@@ -1,4 +1,4 @@
-"""Running other helpers' benchmark commands when they exist: detection, bounded runs, JSON figures."""
+"""Running the other benchmarks as their own processes: bounded runs, their JSON figures."""
 
 from __future__ import annotations
 
@@ -11,17 +11,6 @@ from launcher.settings import ROOT
 
 ROUTING_PY = ROOT / ".venv" / "routing" / "bin" / "python"
 BOT_PY = ROOT / ".venv" / "bot" / "bin" / "python"
-
-
-def help_text(argv: list[str]) -> str | None:
-    """The `--help` output of a command, or None when the command does not exist (non-zero exit)."""
-    done = subprocess.run([*argv, "--help"], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
-    return done.stdout if done.returncode == 0 else None
-
-
-def routing_subcommand_help(name: str) -> str | None:
-    """`python -m routing.cli <name> --help`, or None when routing.cli has no such subcommand."""
-    return help_text([str(ROUTING_PY), "-m", "routing.cli", name])
 
 
 def run_json(argv: list[str], timeout: float, log: IO[str]) -> tuple[int, dict[str, object]]:

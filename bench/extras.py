@@ -1,13 +1,14 @@
-"""Figures from other commands, gathered when they exist: routing tier lookup, claims, NLU evaluation."""
+"""Figures of the other benchmarks, each run as its own process: routing tier lookup (bench/lookup.py), claims
+(bench/claims.py), NLU evaluation (scripts/eval_nlu.py)."""
 
 from __future__ import annotations
 
 import subprocess
 from typing import IO
 
-from bench.commands import BOT_PY, ROUTING_PY, help_text, numeric_leaves, read_json, routing_subcommand_help, run_json
+from bench.commands import BOT_PY, ROUTING_PY, numeric_leaves, read_json, run_json
 from bench.plan import Plan
-from bench.report import NOT_AVAILABLE, Figure, Report
+from bench.report import Figure, Report
 from bench.stats import ratio
 from launcher.settings import ROOT
 
@@ -31,21 +32,16 @@ def _add_numbers(report: Report, section: str, label: str, numbers: dict[str, fl
 
 
 def routing_lookup(report: Report, plan: Plan, log: IO[str]) -> None:
-    """`routing.cli bench-lookup --customers N` at each size of the plan, then the growth of p99."""
-    if routing_subcommand_help("bench-lookup") is None:
-        report.add(Figure(LOOKUP, "p50/p99 at 10k and 100k customers", NOT_AVAILABLE, target="p99 < 5 ms at 100k"))
-        return
+    """`python -m bench.lookup --customers N` at each size of the plan, then the growth of p99."""
     p99: dict[int, dict[str, float]] = {}
     for n in plan.lookup_customers:
-        print(f"bench-lookup with {n:,} customers...", flush=True)
-        _, data = run_json([str(ROUTING_PY), "-m", "routing.cli", "bench-lookup", "--customers", str(n)], 3600, log)
+        print(f"bench.lookup with {n:,} customers...", flush=True)
+        _, data = run_json([str(ROUTING_PY), "-m", "bench.lookup", "--customers", str(n)], 3600, log)
         report.details.setdefault(LOOKUP, {})[str(n)] = data  # type: ignore[index]
         numbers = {k: v for k, v in numeric_leaves(data).items() if not k.endswith(("p95_ms", "max_ms", ".n"))}
         targets = {"p99_ms": ("< 5 ms", LOOKUP_P99_TARGET_MS)} if n >= 100_000 else None
         _add_numbers(report, LOOKUP, f"{n // 1000}k customers: ", numbers, targets)
         p99[n] = {k.removesuffix(".p99_ms"): float(v) for k, v in numbers.items() if k.endswith(".p99_ms")}
-    if not any("decision" in key for keys in p99.values() for key in keys):
-        report.add(Figure(LOOKUP, "policy decision latency", NOT_AVAILABLE))
     if len(p99) == 2:
         small, large = sorted(p99)
         for key in sorted(set(p99[small]) & set(p99[large])):
@@ -54,17 +50,11 @@ def routing_lookup(report: Report, plan: Plan, log: IO[str]) -> None:
 
 
 def routing_claims(report: Report, plan: Plan, log: IO[str]) -> None:
-    """`routing.cli bench-claims` with 50 concurrent agents on PostgreSQL (fewer escalations in quick mode)."""
-    text = routing_subcommand_help("bench-claims")
-    if text is None:
-        report.add(Figure(CLAIMS, "claims/s and SSE visibility p95, 50 agents", NOT_AVAILABLE))
-        return
-    argv = [str(ROUTING_PY), "-m", "routing.cli", "bench-claims"]
-    if "--agents" in text:
-        argv += ["--agents", "50"]
-    if "--escalations" in text and plan.claims_escalations:
+    """`python -m bench.claims` with 50 concurrent agents on PostgreSQL (fewer escalations in quick mode)."""
+    argv = [str(ROUTING_PY), "-m", "bench.claims", "--agents", "50"]
+    if plan.claims_escalations:
         argv += ["--escalations", str(plan.claims_escalations)]
-    print("bench-claims with 50 agents...", flush=True)
+    print("bench.claims with 50 agents...", flush=True)
     _, data = run_json(argv, 3600, log)
     report.details[CLAIMS] = data
     numbers = numeric_leaves(data)
@@ -73,11 +63,8 @@ def routing_claims(report: Report, plan: Plan, log: IO[str]) -> None:
 
 def nlu_eval(report: Report, plan: Plan, log: IO[str]) -> None:
     """`scripts/eval_nlu.py` (with --limit in quick mode), then the figures of reports/bench-nlu/nlu_eval.json."""
-    if not NLU_SCRIPT.exists():
-        report.add(Figure(NLU, "accuracy / macro-F1 / out-of-scope", NOT_AVAILABLE))
-        return
     argv = [str(BOT_PY), str(NLU_SCRIPT), "--out", str(NLU_OUT)]
-    limited = plan.nlu_limit is not None and "--limit" in (help_text(argv) or "")
+    limited = plan.nlu_limit is not None
     if limited:
         argv += ["--limit", str(plan.nlu_limit)]
     print(f"{' '.join(argv[1:])}...", flush=True)

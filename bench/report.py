@@ -7,7 +7,6 @@ import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-NOT_AVAILABLE = "not available yet"
 SKIPPED = "skipped"
 
 

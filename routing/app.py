@@ -1,4 +1,5 @@
-"""FastAPI application factory of the routing service."""
+"""The routing service's composition: settings, database, live hub, Rasa relay, routers, error handlers and
+background workers are put together here and nowhere else."""
 
 from __future__ import annotations
 
@@ -8,14 +9,25 @@ from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
 import clock
+from routing import errors, live, workers
+from routing.agents.views import router as agents_router
 from routing.customers.views import router as customers_router
 from routing.db import make_engine
-from routing.escalations.runtime import install as install_human_support
+from routing.decisions.views import router as decisions_router
+from routing.dev.views import router as dev_router
+from routing.escalations.relay import RasaRelay
+from routing.escalations.views import agent_router as agent_escalations_router
+from routing.escalations.views import service_router as escalations_router
 from routing.identity.views import router as identity_router
 from routing.orders.views import router as orders_router
 from routing.policy.views import router as policy_router
+from routing.queues.views import router as queues_router
 from routing.settings import Settings, get_settings
 from routing.web import views as web_views
+
+SSE_HEARTBEAT_SECONDS = 15.0
+ROUTERS = (identity_router, customers_router, orders_router, decisions_router, policy_router, queues_router,
+           agents_router, escalations_router, agent_escalations_router, web_views.router)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -27,6 +39,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = sessionmaker(engine, expire_on_commit=False)
+    app.state.live = hub = live.LocalHub()  # the agents' live stream, fed by committed changes
+    live.bind(app.state.sessions, hub)
+    app.state.relay = RasaRelay(settings.rasa_url, settings.rasa_token)
+    app.state.sse_heartbeat = SSE_HEARTBEAT_SECONDS
 
     @app.get("/health", tags=["ops"])
     def health() -> dict[str, str]:
@@ -35,13 +51,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             conn.execute(text("SELECT 1"))
         return {"status": "ok"}
 
-    for router in (identity_router, customers_router, orders_router, policy_router, web_views.router):
+    for router in ROUTERS:
         app.include_router(router)
-    install_human_support(app)  # queues, agents, escalations, live stream, relay, background tasks
+    if settings.env == "development":
+        app.include_router(dev_router)
+    errors.install(app)
+    workers.install(app)
     app.mount("/static", StaticFiles(directory=web_views.STATIC), name="static")
 
     @app.on_event("shutdown")
-    def _dispose() -> None:
+    def _close() -> None:
+        hub.close()  # ends the open live streams, so that the server can stop
         engine.dispose()
 
     return app

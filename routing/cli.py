@@ -6,27 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-
+from routing.agents.commands import register as register_agent_commands
+from routing.db import upgrade
+from routing.escalations.commands import register as register_escalation_commands
 from routing.settings import Settings, get_settings
-
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-
-
-def alembic_config(database_url: str) -> Config:
-    """Alembic configuration pointing at this package's migrations and `database_url`."""
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.set_main_option("sqlalchemy.url", database_url)
-    return cfg
-
-
-def upgrade(database_url: str) -> None:
-    """Create or migrate the database schema to the newest revision."""
-    if database_url.startswith("sqlite:///"):
-        Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    command.upgrade(alembic_config(database_url), "head")
 
 
 def _sessions(settings: Settings):  # type: ignore[no-untyped-def]
@@ -95,13 +78,6 @@ def cmd_report_tiers(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_bench_lookup(settings: Settings, args: argparse.Namespace) -> int:
-    from routing.bench_lookup import print_result, run
-
-    print_result(run(args.database_url, args.customers, args.lookups, _policy(settings)))
-    return 0
-
-
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -129,14 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = report_sub.add_parser("tiers", help="customers and revenue share per tier (Markdown + PNG)")
     p.add_argument("--out", type=Path, default=Path("reports"), help="output folder")
     p.set_defaults(func=cmd_report_tiers)
-    p = sub.add_parser("bench-lookup", help="time customer/tier look-ups (p50/p95/p99 ms)")
-    p.add_argument("--customers", type=int, default=100_000)
-    p.add_argument("--lookups", type=int, default=2000)
-    p.add_argument("--database-url", default=None, help="an empty scratch database (default: a temp SQLite file)")
-    p.set_defaults(func=cmd_bench_lookup)
-    from routing.escalations.commands import register as register_human_support
-
-    register_human_support(sub)  # agents add, escalations expire, bench-claims
+    register_agent_commands(sub)  # agents add
+    register_escalation_commands(sub)  # escalations expire
     p = sub.add_parser("serve", help="run the HTTP service")
     p.set_defaults(func=cmd_serve)
     return parser

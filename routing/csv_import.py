@@ -21,7 +21,7 @@ from routing.customers.models import Customer
 from routing.customers.schemas import CustomerIn
 from routing.orders.models import Order
 from routing.orders.schemas import OrderIn
-from routing.policy.schema import Policy
+from routing.policy.definition import Policy
 from clock import utcnow
 from routing.tiers import service as tiers
 

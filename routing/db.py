@@ -1,17 +1,39 @@
-"""Engine and session factories. Nothing is created at import time; sessions are scoped per request."""
+"""The database: engine and session factories, schema migrations (Alembic). Nothing is created at import time;
+sessions are scoped per request."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Annotated
 
+from alembic import command
+from alembic.config import Config
 from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
 class Base(DeclarativeBase):
     """Declarative base of every routing-service model."""
+
+
+def alembic_config(database_url: str) -> Config:
+    """Alembic configuration pointing at this package's migrations and `database_url`."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", database_url)
+    return cfg
+
+
+def upgrade(database_url: str) -> None:
+    """Create or migrate the database schema to the newest revision."""
+    if database_url.startswith("sqlite:///"):
+        Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    command.upgrade(alembic_config(database_url), "head")
 
 
 def make_engine(url: str) -> Engine:

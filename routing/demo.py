@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from routing.customers.models import Customer
 from routing.orders.models import Order, OrderItem
-from routing.policy.schema import Policy
+from routing.policy.definition import Policy
 from clock import utcnow
 from routing.tiers import service as tiers
 

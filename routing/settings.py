@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -17,7 +18,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="CONCIERGE_", extra="ignore")
 
-    env: str = "development"
+    env: Literal["development", "production"] = "development"  # development: demo data, dev-only endpoints
     host: str = "127.0.0.1"
     routing_port: int = 8000
     database_url: str = f"sqlite:///{ROOT / 'var' / 'routing.db'}"
@@ -30,7 +31,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _no_dev_secrets_in_production(self) -> "Settings":
-        if self.env != "development":
+        if self.env == "production":
             weak = [n for n in ("service_token", "identity_secret", "rasa_token") if getattr(self, n) == DEV_SECRET]
             if weak:
                 raise ValueError(f"set CONCIERGE_{', CONCIERGE_'.join(w.upper() for w in weak)} outside development")

@@ -9,8 +9,8 @@ from routing.agents.deps import AgentDep, clear_session_cookie, set_session_cook
 from routing.agents.models import Agent
 from routing.agents.schemas import AgentOut, LoginIn, LoginOut, MeOut, QueueCountsOut, StatusIn
 from routing.db import SessionDep
-from routing.policy.deps import get_policy
-from routing.policy.schema import Policy
+from routing.policy.deps import PolicyDep
+from routing.policy.definition import Policy
 from routing.queues import service as queues
 from clock import utcnow
 
@@ -18,7 +18,8 @@ router = APIRouter(prefix="/api/v1/agent", tags=["agent"])
 
 
 def _secure_cookies(request: Request) -> bool:
-    return bool(request.app.state.settings.env == "production")
+    """Secure (HTTPS-only) cookies everywhere but on a developer's machine."""
+    return bool(request.app.state.settings.env != "development")
 
 
 @router.post("/login", response_model=LoginOut)
@@ -29,7 +30,6 @@ def login(body: LoginIn, request: Request, response: Response, session: SessionD
     if result is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Wrong login or password.")
     agent, token = result
-    session.commit()
     out = LoginOut(token=token, csrf_token=None, expires_in=int(service.TOKEN_TTL.total_seconds()),
                    agent=AgentOut.model_validate(agent))
     if body.session == "cookie":
@@ -44,7 +44,6 @@ def logout(request: Request, agent: AgentDep, session: SessionDep
     """Sign out: revoke the token or session, go offline, and clear the session cookie."""
     service.revoke(session, request.state.agent_token)
     service.set_status(session, agent, "offline")
-    session.commit()
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     clear_session_cookie(response, secure=_secure_cookies(request))
     return response
@@ -62,19 +61,18 @@ def set_status(body: StatusIn, agent: AgentDep, session: SessionDep
                ) -> Agent:
     """Go online, away or offline (only online agents count as staffing a queue)."""
     service.set_status(session, agent, body.status)
-    session.commit()
     return agent
 
 
 @router.get("/queues", response_model=list[QueueCountsOut])
 def my_queues(agent: AgentDep, session: SessionDep,
-              policy: Policy = Depends(get_policy)) -> list[QueueCountsOut]:
+              policy: PolicyDep) -> list[QueueCountsOut]:
     """The queues I serve, with waiting / in-progress counts and the oldest wait."""
     counts = queues.live_counts(session, agent.queues)
     now = utcnow()
     out = []
     for name in agent.queues:
-        cfg = queues.find_queue(policy, name)
+        cfg = policy.queue(name)
         out.append(QueueCountsOut(name=name, display_name=cfg.display_name if cfg else name,
                                   open=cfg.business_hours.is_open(now) if cfg else False,
                                   **counts[name]))  # type: ignore[arg-type]

@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 
 from routing.customers.models import Customer
 from routing.sqltypes import UtcDatetime
-from routing.policy.schema import Policy
+from routing.policy.definition import Policy
 from routing.tiers.models import CustomerTier
 from routing.tiers.service import effective_tier
 

@@ -5,17 +5,24 @@ from __future__ import annotations
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from routing.errors import NotFound
 from routing.customers.models import Customer
 from routing.customers.schemas import CustomerIn
 from routing.orders.models import Order
 from routing.orders.service import list_orders
-from routing.policy.schema import Policy
+from routing.policy.definition import Policy
 from clock import utcnow
 from routing.tiers import service as tiers
 from routing.tiers.models import CustomerTier
 
 CustomerWithTier = tuple[Customer, CustomerTier | None]
 
+
+
+class CustomerNotFound(NotFound):
+    """No such customer."""
+
+    detail = "No such customer."
 
 def _with_tier() -> Select[tuple[Customer, CustomerTier]]:
     return select(Customer, CustomerTier).outerjoin(CustomerTier, CustomerTier.customer_id == Customer.id)

@@ -4,7 +4,11 @@ One algorithm for both databases: first write to the agent's row (on PostgreSQL 
 agent's claims, so capacity holds; on SQLite the database write lock, which serializes all writers), count the
 agent's load, then take the best waiting escalation with `FOR UPDATE SKIP LOCKED` (PostgreSQL; SQLite has no
 row locks and needs none under its single writer) and a conditional `UPDATE ... WHERE status = 'waiting'` whose
-row count is checked, then commit.
+row count is checked.
+
+Transactions: a claim starts by ending whatever its session had open, so that its first statement is the agent-row
+write (a read transaction on SQLite could not be upgraded to the write lock without a deadlock), and rolls back when
+it takes nothing; the caller commits a successful claim (the request's session does when the endpoint returns).
 
 Claim order: priority aged by waiting time (+1 per `fairness.aging.seconds_per_point` waited, at most `max_bonus`;
 integer arithmetic that both databases evaluate the same way), then SLA due time (none last), then arrival.
@@ -22,8 +26,8 @@ from routing.agents.models import Agent
 from routing.escalations import outbox
 from routing.escalations.flows import transition
 from routing.escalations.models import Escalation
-from routing.escalations.service import AtCapacity, NotFound, announce
-from routing.policy.schema import Policy
+from routing.escalations.service import AtCapacity, EscalationNotFound, announce
+from routing.policy.definition import Policy
 from clock import utcnow
 
 CLAIMABLE = ("waiting", "callback_requested", "ticket")
@@ -62,7 +66,7 @@ def _assign(session: Session, esc: Escalation, agent: Agent, now: datetime, kind
                        {"text": JOINED_MESSAGE.format(agent=agent.name), "agent_name": agent.name})
     transition(session, esc, "assigned", kind, f"agent:{agent.login}", now, agent_id=agent.id)
     announce(session, "escalation.updated", esc)
-    session.commit()
+    session.flush()
     return esc
 
 
@@ -71,7 +75,7 @@ def claim_next(session: Session, agent_id: int, policy: Policy, queues: Iterable
     """Assign the best waiting escalation of the agent's queues (optionally narrowed to `queues`) to the agent.
     None when nothing waits; AtCapacity when the agent is full."""
     now = now or utcnow()
-    session.commit()  # start a fresh transaction whose first statement is the agent-row write
+    session.commit()  # end what the session had open: the claim's first statement is the agent-row write
     agent = _lock_agent(session, agent_id, now)
     served = set(agent.queues)
     wanted = served & set(queues) if queues is not None else served
@@ -89,16 +93,16 @@ def claim_next(session: Session, agent_id: int, policy: Policy, queues: Iterable
 
 
 def claim(session: Session, agent_id: int, escalation_id: int, now: datetime | None = None) -> Escalation | None:
-    """Assign one specific escalation (waiting, or a callback/ticket) to the agent. NotFound when it is not in a
+    """Assign one specific escalation (waiting, or a callback/ticket) to the agent. EscalationNotFound when it is not in a
     queue the agent serves; None when someone else got it first; AtCapacity when the agent is full."""
     now = now or utcnow()
-    session.commit()
+    session.commit()  # end what the session had open: the claim's first statement is the agent-row write
     agent = _lock_agent(session, agent_id, now)
     esc = session.scalars(select(Escalation).where(Escalation.id == escalation_id)
                           .with_for_update().execution_options(populate_existing=True)).first()
     if esc is None or esc.queue not in agent.queues:
         session.rollback()
-        raise NotFound(escalation_id)
+        raise EscalationNotFound()
     if esc.status not in CLAIMABLE:
         session.rollback()
         return None

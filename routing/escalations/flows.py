@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from routing.errors import Conflict
 from routing.escalations.models import Escalation, EscalationEvent
 
 # waiting → assigned → active → resolved | returned_to_bot | abandoned | expired (plus transfer back to waiting,
@@ -23,7 +24,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
-class InvalidTransition(Exception):
+class InvalidTransition(Conflict):
     """The requested step is not allowed from the escalation's current status."""
 
 

@@ -1,5 +1,6 @@
-"""Escalation use cases. Each mutating function is one unit of work: it commits, which publishes its live events
-and wakes the outbox (see routing.live and routing.escalations.outbox)."""
+"""Escalation use cases. They flush; the caller owns the transaction (the request's session commits when the
+endpoint returns, workers and commands use `sessions.begin()`), and its commit publishes the live events and wakes
+the outbox (see routing.live and routing.escalations.outbox)."""
 
 from __future__ import annotations
 
@@ -14,31 +15,22 @@ from routing.agents.models import Agent
 from routing.customers import service as customers
 from routing.customers.models import Customer
 from routing.escalations import outbox
+from routing.errors import Conflict, InvalidField, NotFound
 from routing.escalations.flows import InvalidTransition, record, transition
 from routing.escalations.models import OPEN_STATUSES, Escalation, EscalationEvent, Message, Note
 from routing.escalations.schemas import Contact, EscalationIn, EscalationStatusOut, EscalationSummary
 from routing.live import queue_event
 from routing.queues import service as queues
-from routing.policy.schema import Policy, QueueDefinition
+from routing.policy.definition import Policy, QueueDefinition
 from clock import utcnow
 
-__all__ = ["InvalidTransition", "NotFound", "Invalid", "AtCapacity"]
-
-
-class NotFound(Exception):
+class EscalationNotFound(NotFound):
     """No such escalation (or not one the caller may see)."""
 
-
-class Invalid(Exception):
-    """A field has a value the policy does not allow."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
+    detail = "Escalation not found."
 
 
-class AtCapacity(Exception):
+class AtCapacity(Conflict):
     """The agent already handles as many chats as allowed."""
 
 
@@ -54,7 +46,7 @@ def status_out(session: Session, esc: Escalation, policy: Policy, now: datetime 
                ) -> EscalationStatusOut:
     """The customer-facing view of an escalation: status, position, wait estimate, alternative."""
     now = now or utcnow()
-    cfg = queues.find_queue(policy, esc.queue)
+    cfg = policy.queue(esc.queue)
     online, free = queues.online_capacity(session, esc.queue)
     position = queues.position_of(session, esc, policy, now)
     eta = None
@@ -71,17 +63,17 @@ def status_out(session: Session, esc: Escalation, policy: Policy, now: datetime 
 
 
 def _queue(policy: Policy, name: str) -> QueueDefinition:
-    cfg = queues.find_queue(policy, name)
+    cfg = policy.queue(name)
     if cfg is None:
-        raise Invalid("queue", f"unknown queue {name!r}; known: {', '.join(q.name for q in policy.queues)}")
+        raise InvalidField(("body", "queue"), f"unknown queue {name!r}; known: {', '.join(q.name for q in policy.queues)}")
     return cfg
 
 
 def get(session: Session, escalation_id: int) -> Escalation:
-    """The escalation or NotFound."""
+    """The escalation, or EscalationNotFound."""
     esc = session.get(Escalation, escalation_id)
     if esc is None:
-        raise NotFound(escalation_id)
+        raise EscalationNotFound()
     return esc
 
 
@@ -139,7 +131,6 @@ def create(session: Session, data: EscalationIn, policy: Policy, now: datetime |
     if status == "waiting" and cfg.webhook_url:
         outbox.enqueue(session, "webhook", esc.conversation_id, {"url": cfg.webhook_url, "escalation": _summary(esc)})
     announce(session, "escalation.created", esc)
-    session.commit()
     return esc, True
 
 
@@ -158,7 +149,7 @@ def add_customer_message(session: Session, escalation_id: int, text: str, idempo
     queue_event(session, "message.created", {esc.queue},
                 {"escalation_id": esc.id, "message": {"id": msg.id, "sender": "customer", "text": text,
                                                       "created_at": msg.created_at.isoformat()}})
-    session.commit()
+    session.flush()
     return msg
 
 
@@ -181,7 +172,7 @@ def add_agent_message(session: Session, esc: Escalation, agent: Agent, text: str
     queue_event(session, "message.created", {esc.queue},
                 {"escalation_id": esc.id, "message": {"id": msg.id, "sender": "agent", "agent": agent.name,
                                                       "text": text, "created_at": now.isoformat()}})
-    session.commit()
+    session.flush()
     return msg
 
 
@@ -190,7 +181,6 @@ def add_note(session: Session, esc: Escalation, agent: Agent, text: str) -> Note
     note = Note(escalation_id=esc.id, agent_id=agent.id, text=text)
     session.add(note)
     session.flush()
-    session.commit()
     return note
 
 
@@ -206,7 +196,7 @@ def transfer(session: Session, esc: Escalation, agent: Agent, queue: str, reason
     esc.queue, esc.agent_id = cfg.name, None
     esc.expires_at = now + timedelta(seconds=cfg.escalation_timeout_seconds)
     announce(session, "escalation.updated", esc, old)
-    session.commit()
+    session.flush()
     return esc
 
 
@@ -215,7 +205,7 @@ def _close(session: Session, esc: Escalation, agent: Agent, to_status: str, disp
     _mine(esc, agent)
     codes = queues.dispositions(policy)
     if disposition is not None and disposition not in codes:
-        raise Invalid("disposition", f"unknown disposition {disposition!r}; use one of {', '.join(codes)}")
+        raise InvalidField(("body", "disposition"), f"unknown disposition {disposition!r}; use one of {', '.join(codes)}")
     now = utcnow()
     kind = "resolved" if to_status == "resolved" else "handed_back"
     transition(session, esc, to_status, kind, f"agent:{agent.login}", now, reason=note or disposition or "",
@@ -225,7 +215,7 @@ def _close(session: Session, esc: Escalation, agent: Agent, to_status: str, disp
         session.add(Note(escalation_id=esc.id, agent_id=agent.id, text=note, created_at=now))
     outbox.enqueue(session, "end_handoff", esc.conversation_id, {"status": to_status, "disposition": disposition})
     announce(session, "escalation.updated", esc)
-    session.commit()
+    session.flush()
     return esc
 
 
@@ -246,20 +236,20 @@ def abandon(session: Session, escalation_id: int, reason: str) -> Escalation:
     esc = get(session, escalation_id)
     transition(session, esc, "abandoned", "abandoned", "customer", utcnow(), reason=reason)
     announce(session, "escalation.updated", esc)
-    session.commit()
+    session.flush()
     return esc
 
 
 def request_callback(session: Session, escalation_id: int, contact: Contact) -> Escalation:
     """The customer prefers a callback (queue unstaffed, escalation expired, or a ticket): capture the contact."""
     if not (contact.email or contact.phone):
-        raise Invalid("contact", "an email or a phone number is needed for a callback")
+        raise InvalidField(("body", "contact"), "an email or a phone number is needed for a callback")
     esc = get(session, escalation_id)
     transition(session, esc, "callback_requested", "callback_requested", "customer", utcnow(),
                reason="customer asked to be called back")
     esc.contact, esc.alternative, esc.agent_id = contact.model_dump(), "callback", None
     announce(session, "escalation.updated", esc)
-    session.commit()
+    session.flush()
     return esc
 
 
@@ -274,7 +264,7 @@ def expire_due(session: Session, now: datetime | None = None, limit: int = 500) 
         esc.alternative = "callback"
         outbox.enqueue(session, "end_handoff", esc.conversation_id, {"status": "expired", "disposition": None})
         announce(session, "escalation.updated", esc)
-    session.commit()
+    session.flush()
     return len(due)
 
 
@@ -287,7 +277,7 @@ def list_for_agent(session: Session, agent: Agent, queue: str | None, status: st
                    limit: int = 200) -> list[Escalation]:
     """Escalations of my queues (open work by default), in queue order."""
     if queue is not None and queue not in agent.queues:
-        raise NotFound(queue)
+        raise EscalationNotFound()
     names = [queue] if queue else agent.queues
     statuses = [status] if status else ["waiting", "assigned", "active", "callback_requested", "ticket"]
     return list(session.scalars(select(Escalation).where(Escalation.queue.in_(names), Escalation.status.in_(statuses))

@@ -16,6 +16,7 @@ from routing.agents.deps import AgentDep
 from routing.agents.models import Agent
 from routing.agents.service import agent_for_token
 from routing.db import SessionDep
+from routing.errors import Conflict, InvalidField
 from routing.auth import require_service_token
 from routing.escalations import claims, service
 from routing.escalations.models import CLOSED_STATUSES, Escalation
@@ -24,11 +25,10 @@ from routing.escalations.schemas import (AbandonIn, AgentTextIn, CallbackIn, Can
                                          EscalationStatusOut, EscalationSummary, HandbackIn, IdOut, ResolveIn,
                                          TransferIn)
 from routing.live import HEARTBEAT
-from routing.policy.deps import get_policy
-from routing.policy.schema import Policy
+from routing.policy.deps import PolicyDep
+from routing.policy.definition import Policy
 from routing.sqltypes import UtcDatetime
 
-PolicyDep = Annotated[Policy, Depends(get_policy)]
 
 service_router = APIRouter(prefix="/api/v1", tags=["escalations (bot)"], dependencies=[Depends(require_service_token)])
 agent_router = APIRouter(prefix="/api/v1/agent", tags=["escalations (agent)"])
@@ -58,9 +58,8 @@ def closed_escalations(session: SessionDep,
     statuses = [s.strip() for s in status_.split(",") if s.strip()]
     unknown = sorted(set(statuses) - set(CLOSED_STATUSES))
     if not statuses or unknown:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [{
-            "loc": ["query", "status"], "type": "value_error",
-            "msg": f"Unknown closed status {', '.join(unknown) or '(empty)'}; use {', '.join(CLOSED_STATUSES)}."}])
+        raise InvalidField(("query", "status"),
+                           f"Unknown closed status {', '.join(unknown) or '(empty)'}; use {', '.join(CLOSED_STATUSES)}.")
     return service.list_closed(session, statuses, since, limit)
 
 
@@ -70,7 +69,7 @@ def open_escalation(conversation_id: Annotated[str, Query(min_length=1, max_leng
     """The conversation's waiting/assigned/active escalation, or 404."""
     esc = service.find_open(session, conversation_id)
     if esc is None:
-        raise service.NotFound(conversation_id)
+        raise service.EscalationNotFound()
     return service.status_out(session, esc, policy)
 
 
@@ -102,11 +101,15 @@ def abandon(escalation_id: int, body: AbandonIn, session: SessionDep, policy: Po
 
 # ---- agent side -----------------------------------------------------------------------------------------------
 
-def _visible(session: Session, escalation_id: int, agent: Agent) -> Escalation:
+def visible_escalation(escalation_id: int, agent: AgentDep, session: SessionDep) -> Escalation:
+    """The escalation of the path, if the signed-in agent may see it; 404 otherwise (nothing leaks)."""
     esc = session.get(Escalation, escalation_id)
     if esc is None or not service.visible_to(esc, agent):
-        raise service.NotFound(escalation_id)
+        raise service.EscalationNotFound()
     return esc
+
+
+VisibleEscalation = Annotated[Escalation, Depends(visible_escalation, scope="function")]
 
 
 @agent_router.get("/escalations", response_model=list[EscalationSummary])
@@ -119,16 +122,16 @@ def list_escalations(agent: AgentDep, session: SessionDep, queue: str | None = N
 
 
 @agent_router.get("/escalations/{escalation_id}", response_model=EscalationDetail)
-def get_escalation(escalation_id: int, agent: AgentDep, session: SessionDep, policy: PolicyDep) -> dict[str, object]:
+def get_escalation(esc: VisibleEscalation, session: SessionDep, policy: PolicyDep) -> dict[str, object]:
     """The handoff packet with messages, internal notes and audit trail; 404 outside my queues."""
-    return service.detail(session, _visible(session, escalation_id, agent), policy)
+    return service.detail(session, esc, policy)
 
 
 @agent_router.get("/escalations/{escalation_id}/canned-replies", response_model=list[CannedReplyOut])
-def canned_replies(escalation_id: int, agent: AgentDep, session: SessionDep, policy: PolicyDep
+def canned_replies(esc: VisibleEscalation, agent: AgentDep, session: SessionDep, policy: PolicyDep
                    ) -> list[dict[str, str]]:
     """The canned replies of the policy for this escalation's queue, with the customer's and my name filled in."""
-    return service.canned_replies(session, _visible(session, escalation_id, agent), agent, policy)
+    return service.canned_replies(session, esc, agent, policy)
 
 
 @agent_router.post("/escalations/claim-next", response_model=EscalationDetail,
@@ -149,43 +152,41 @@ def claim_one(escalation_id: int, agent: AgentDep, session: SessionDep, policy: 
     """Take one specific escalation (waiting, callback or ticket) of my queues."""
     esc = claims.claim(session, agent.id, escalation_id)
     if esc is None:
-        raise HTTPException(status.HTTP_409_CONFLICT, "Someone else has taken this escalation.")
+        raise Conflict("Someone else has taken this escalation.")
     return service.detail(session, esc, policy)
 
 
 @agent_router.post("/escalations/{escalation_id}/messages", response_model=IdOut, status_code=201)
-def reply(escalation_id: int, body: AgentTextIn, agent: AgentDep, session: SessionDep) -> IdOut:
+def reply(esc: VisibleEscalation, body: AgentTextIn, agent: AgentDep, session: SessionDep) -> IdOut:
     """Reply to the customer (relayed through Rasa); the first reply makes the escalation active."""
-    return IdOut(id=service.add_agent_message(session, _visible(session, escalation_id, agent), agent, body.text).id)
+    return IdOut(id=service.add_agent_message(session, esc, agent, body.text).id)
 
 
 @agent_router.post("/escalations/{escalation_id}/notes", response_model=IdOut, status_code=201)
-def note(escalation_id: int, body: AgentTextIn, agent: AgentDep, session: SessionDep) -> IdOut:
+def note(esc: VisibleEscalation, body: AgentTextIn, agent: AgentDep, session: SessionDep) -> IdOut:
     """An internal note for colleagues; never reaches the customer."""
-    return IdOut(id=service.add_note(session, _visible(session, escalation_id, agent), agent, body.text).id)
+    return IdOut(id=service.add_note(session, esc, agent, body.text).id)
 
 
 @agent_router.post("/escalations/{escalation_id}/transfer", response_model=EscalationSummary)
-def transfer(escalation_id: int, body: TransferIn, agent: AgentDep, session: SessionDep, policy: PolicyDep
+def transfer(esc: VisibleEscalation, body: TransferIn, agent: AgentDep, session: SessionDep, policy: PolicyDep
              ) -> Escalation:
     """Send the escalation to another queue's waiting line."""
-    return service.transfer(session, _visible(session, escalation_id, agent), agent, body.queue, body.reason, policy)
+    return service.transfer(session, esc, agent, body.queue, body.reason, policy)
 
 
 @agent_router.post("/escalations/{escalation_id}/resolve", response_model=EscalationSummary)
-def resolve(escalation_id: int, body: ResolveIn, agent: AgentDep, session: SessionDep, policy: PolicyDep
+def resolve(esc: VisibleEscalation, body: ResolveIn, agent: AgentDep, session: SessionDep, policy: PolicyDep
             ) -> Escalation:
     """Close with a disposition code; the bot resumes the conversation."""
-    return service.resolve(session, _visible(session, escalation_id, agent), agent, body.disposition, body.note,
-                           policy)
+    return service.resolve(session, esc, agent, body.disposition, body.note, policy)
 
 
 @agent_router.post("/escalations/{escalation_id}/handback", response_model=EscalationSummary)
-def handback(escalation_id: int, body: HandbackIn, agent: AgentDep, session: SessionDep, policy: PolicyDep
+def handback(esc: VisibleEscalation, body: HandbackIn, agent: AgentDep, session: SessionDep, policy: PolicyDep
              ) -> Escalation:
     """Return the conversation to the bot."""
-    return service.handback(session, _visible(session, escalation_id, agent), agent, body.disposition, body.note,
-                            policy)
+    return service.handback(session, esc, agent, body.disposition, body.note, policy)
 
 
 def _still_signed_in(sessions: sessionmaker[Session], token: str) -> bool:

@@ -10,13 +10,13 @@ from routing.db import SessionDep
 from routing.auth import require_service_token
 from routing.customers import service as customers
 from routing.customers.schemas import CustomerOut
-from routing.identity.schemas import DemoTokenIn, OrderEmailIn, TokenIn, TokenOut, VerifiedCustomer
-from routing.identity.service import IdentityError, issue_token, verify_token
-from routing.policy.deps import get_policy
-from routing.policy.schema import Policy
+from routing.errors import NotFound
+from routing.identity.schemas import OrderEmailIn, TokenIn, VerifiedCustomer
+from routing.identity.service import IdentityError, verify_token
+from routing.policy.deps import PolicyDep
+from routing.policy.definition import Policy
 
 router = APIRouter(prefix="/api/v1/identity", tags=["identity"], dependencies=[Depends(require_service_token)])
-PolicyDep = Annotated[Policy, Depends(get_policy)]
 NO_ORDER = "No order matches that number and email."
 
 
@@ -38,16 +38,5 @@ def verify_order(body: OrderEmailIn, session: SessionDep, policy: PolicyDep) -> 
     """The order's customer when the email matches (case-insensitive); otherwise the same 404 for every miss."""
     found = customers.get_by_order_number(session, body.order_number)
     if found is None or found[0].email_lower != body.email.strip().lower():
-        raise HTTPException(status.HTTP_404_NOT_FOUND, NO_ORDER)
+        raise NotFound(NO_ORDER)
     return VerifiedCustomer(customer=CustomerOut.build(policy, *found))
-
-
-@router.post("/demo-token", response_model=TokenOut)
-def demo_token(body: DemoTokenIn, request: Request, session: SessionDep) -> TokenOut:
-    """Development only: a token for a demo customer, as the shop's website would issue it."""
-    settings = request.app.state.settings
-    if settings.env != "development":
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "Demo tokens exist only in development.")
-    if customers.get_by_external_id(session, body.external_id) is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such customer.")
-    return TokenOut(token=issue_token(settings.identity_secret, body.external_id))

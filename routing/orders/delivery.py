@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from routing.orders.models import Order
-from routing.policy.schema import DeliveryPolicy
+from routing.policy.definition import DeliveryPolicy
 
 SATURDAY = 5
 

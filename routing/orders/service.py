@@ -9,21 +9,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from routing.customers.models import Customer
+from routing.errors import Conflict, InvalidField, NotFound
 from routing.orders.models import Order, OrderItem
 from routing.orders.schemas import OrderIn, OrderUpdate
-from routing.policy.schema import Policy
+from routing.policy.definition import Policy
 from routing.tiers import service as tiers
 
 
-class OrderError(ValueError):
-    """The order cannot be created or changed as asked; `field` names the offending input field."""
+class OrderNotFound(NotFound):
+    """No such order, or not this customer's (the same answer: nobody learns of others' orders)."""
 
-    def __init__(self, message: str, field: str) -> None:
-        super().__init__(message)
-        self.field = field
+    detail = "No such order for this customer."
 
 
-class OrderConflict(Exception):
+class OrderConflict(Conflict):
     """The order is in a state that does not allow the change; the message says why, for the customer."""
 
 
@@ -43,10 +42,14 @@ def list_orders(session: Session, customer_id: int, limit: int = 5) -> list[Orde
     return list(session.scalars(query))
 
 
-def get_customer_order(session: Session, customer_id: int, number: str, lock: bool = False) -> Order | None:
-    """The order `number` only if it belongs to `customer_id`; `lock` holds its row until the transaction ends."""
+def owned_order(session: Session, customer_id: int, number: str, lock: bool = False) -> Order:
+    """The order `number` only if it belongs to `customer_id`, else OrderNotFound; `lock` holds its row until the
+    transaction ends."""
     query = select(Order).where(Order.number == number.strip(), Order.customer_id == customer_id)
-    return session.scalar(query.with_for_update() if lock else query)
+    order = session.scalar(query.with_for_update() if lock else query)
+    if order is None:
+        raise OrderNotFound()
+    return order
 
 
 def _not_changeable(order: Order, change: str) -> str:
@@ -62,14 +65,14 @@ def _not_changeable(order: Order, change: str) -> str:
             return f"Order {order.number} was cancelled, so {change} is no longer possible."
 
 
-def cancel_order(session: Session, policy: Policy, customer_id: int, number: str) -> Order | None:
+def cancel_order(session: Session, policy: Policy, customer_id: int, number: str) -> Order:
     """Cancel the customer's order if it has not shipped (an already cancelled order stays as it is); the owner's
     tier is recomputed.
 
-    None when it is not the customer's order; OrderConflict once it has shipped.
+    OrderNotFound when it is not the customer's order; OrderConflict once it has shipped.
     """
-    order = get_customer_order(session, customer_id, number, lock=True)
-    if order is None or order.status == "cancelled":
+    order = owned_order(session, customer_id, number, lock=True)
+    if order.status == "cancelled":
         return order
     if order.status not in ("placed", "processing"):
         raise OrderConflict(_not_changeable(order, "cancelling it"))
@@ -79,14 +82,12 @@ def cancel_order(session: Session, policy: Policy, customer_id: int, number: str
     return order
 
 
-def change_shipping_address(session: Session, customer_id: int, number: str, address: str) -> Order | None:
+def change_shipping_address(session: Session, customer_id: int, number: str, address: str) -> Order:
     """Ship the customer's order to `address` (validated by the schema) if it has not shipped yet.
 
-    None when it is not the customer's order; OrderConflict once it has shipped or was cancelled.
+    OrderNotFound when it is not the customer's order; OrderConflict once it has shipped or was cancelled.
     """
-    order = get_customer_order(session, customer_id, number, lock=True)
-    if order is None:
-        return None
+    order = owned_order(session, customer_id, number, lock=True)
     if order.status not in ("placed", "processing"):
         raise OrderConflict(_not_changeable(order, "changing its shipping address"))
     order.shipping_address = address
@@ -107,17 +108,14 @@ def returnable_until(order: Order, policy: Policy, today: date) -> date | None:
     return last_day if last_day >= today else None
 
 
-def start_return(session: Session, policy: Policy, customer_id: int, number: str, now: datetime
-                 ) -> StartedReturn | None:
+def start_return(session: Session, policy: Policy, customer_id: int, number: str, now: datetime) -> StartedReturn:
     """Start the return of a delivered order within the policy's return window (again: the same return); the
     owner's tier is recomputed.
 
-    None when it is not the customer's order; OrderConflict when it is not delivered, the window has passed or
-    a return was already received or rejected.
+    OrderNotFound when it is not the customer's order; OrderConflict when it is not delivered, the window has
+    passed or a return was already received or rejected.
     """
-    order = get_customer_order(session, customer_id, number, lock=True)
-    if order is None:
-        return None
+    order = owned_order(session, customer_id, number, lock=True)
     if order.return_status == "requested":  # asked again: the same return, with the same send-back date
         requested = (order.return_requested_at or now).date()
         return StartedReturn(order, return_reference(order), requested + timedelta(days=policy.returns.send_back_days))
@@ -143,9 +141,9 @@ def create_order(session: Session, policy: Policy, data: OrderIn) -> Order:
     """Insert an order for an existing customer and recompute that customer's tier."""
     customer_id = session.scalar(select(Customer.id).where(Customer.external_id == data.customer_external_id))
     if customer_id is None:
-        raise OrderError(f"unknown customer {data.customer_external_id!r}", "customer_external_id")
+        raise InvalidField(("body", "customer_external_id"), f"unknown customer {data.customer_external_id!r}")
     if session.scalar(select(Order.id).where(Order.number == data.number)) is not None:
-        raise OrderError(f"order {data.number!r} already exists", "number")
+        raise OrderConflict(f"order {data.number!r} already exists")
     values = data.model_dump(exclude={"customer_external_id", "items"})
     order = Order(**values, customer_id=customer_id, items=[OrderItem(**i.model_dump()) for i in data.items])
     session.add(order)
@@ -158,7 +156,7 @@ def update_order(session: Session, policy: Policy, number: str, changes: OrderUp
     """Apply the given changes and recompute the owner's tier."""
     order = session.scalar(select(Order).where(Order.number == number))
     if order is None:
-        raise OrderError(f"unknown order {number!r}", "order_number")
+        raise OrderNotFound(f"unknown order {number!r}")
     for key, value in changes.model_dump(exclude_unset=True).items():
         setattr(order, key, value)
     session.flush()

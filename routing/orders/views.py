@@ -13,15 +13,13 @@ from routing.orders import service
 from routing.orders.delivery import estimate_delivery
 from routing.orders.models import Order
 from routing.orders.schemas import OrderIn, OrderList, OrderOut, OrderUpdate, ReturnOut, ShippingAddressIn
-from routing.policy.deps import get_policy
-from routing.policy.schema import Policy
+from routing.policy.deps import PolicyDep
+from routing.policy.definition import Policy
 from clock import utcnow
 
 router = APIRouter(prefix="/api/v1", tags=["orders"], dependencies=[Depends(require_service_token)])
-PolicyDep = Annotated[Policy, Depends(get_policy)]
-T = TypeVar("T")
 OrderNumber = Annotated[str, Path(max_length=32)]
-NO_ORDER = "No such order for this customer."
+NO_ORDER = service.OrderNotFound.detail
 RETURN_INSTRUCTIONS = ("Pack the items with everything they came with, write {reference} on the parcel and drop it "
                        "at any post office by {send_back_by}: the return label is in your confirmation email. The "
                        "refund goes to your original payment method within 5 to 10 business days after it arrives.")
@@ -31,13 +29,6 @@ def _out(order: Order, policy: Policy) -> OrderOut:
     today = utcnow().date()
     return OrderOut.build(order, estimate_delivery(order, policy.delivery, today),
                           service.returnable_until(order, policy, today))
-
-
-def _owned(found: T | None) -> T:
-    """`found`, or 404 when the order is unknown or someone else's."""
-    if found is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, NO_ORDER)
-    return found
 
 
 @router.get("/customers/{customer_id}/orders", response_model=OrderList)
@@ -50,17 +41,14 @@ def list_orders(customer_id: int, session: SessionDep, policy: PolicyDep,
 @router.get("/customers/{customer_id}/orders/{order_number}", response_model=OrderOut)
 def get_order(customer_id: int, order_number: OrderNumber, session: SessionDep, policy: PolicyDep) -> OrderOut:
     """One order of this customer; 404 when it is someone else's or unknown."""
-    return _out(_owned(service.get_customer_order(session, customer_id, order_number)), policy)
+    return _out(service.owned_order(session, customer_id, order_number), policy)
 
 
 @router.post("/customers/{customer_id}/orders/{order_number}/cancel", response_model=OrderOut,
              responses={404: {"description": NO_ORDER}, 409: {"description": "the order has already shipped"}})
 def cancel_order(customer_id: int, order_number: OrderNumber, session: SessionDep, policy: PolicyDep) -> OrderOut:
     """Cancel the customer's order before it ships; cancelling a cancelled order again changes nothing."""
-    try:
-        return _out(_owned(service.cancel_order(session, policy, customer_id, order_number)), policy)
-    except service.OrderConflict as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    return _out(service.cancel_order(session, policy, customer_id, order_number), policy)
 
 
 @router.put("/customers/{customer_id}/orders/{order_number}/shipping-address", response_model=OrderOut,
@@ -68,21 +56,14 @@ def cancel_order(customer_id: int, order_number: OrderNumber, session: SessionDe
 def change_shipping_address(customer_id: int, order_number: OrderNumber, body: ShippingAddressIn,
                             session: SessionDep, policy: PolicyDep) -> OrderOut:
     """Ship the customer's order to a new address; only before it ships."""
-    try:
-        order = service.change_shipping_address(session, customer_id, order_number, body.address)
-    except service.OrderConflict as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
-    return _out(_owned(order), policy)
+    return _out(service.change_shipping_address(session, customer_id, order_number, body.address), policy)
 
 
 @router.post("/customers/{customer_id}/orders/{order_number}/return", response_model=ReturnOut,
              responses={404: {"description": NO_ORDER}, 409: {"description": "the order cannot be returned"}})
 def start_return(customer_id: int, order_number: OrderNumber, session: SessionDep, policy: PolicyDep) -> ReturnOut:
     """Start the return of a delivered order within the return window; starting it again gives the same return."""
-    try:
-        started = _owned(service.start_return(session, policy, customer_id, order_number, utcnow()))
-    except service.OrderConflict as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    started = service.start_return(session, policy, customer_id, order_number, utcnow())
     return ReturnOut(order=_out(started.order, policy), return_reference=started.reference,
                      send_back_by=started.send_back_by,
                      instructions=RETURN_INSTRUCTIONS.format(reference=started.reference,
@@ -92,19 +73,10 @@ def start_return(customer_id: int, order_number: OrderNumber, session: SessionDe
 @router.post("/orders", response_model=OrderOut, status_code=status.HTTP_201_CREATED)
 def create_order(body: OrderIn, session: SessionDep, policy: PolicyDep) -> OrderOut:
     """Record a new order (shop sync); the customer's tier is recomputed."""
-    try:
-        return _out(service.create_order(session, policy, body), policy)
-    except service.OrderError as exc:
-        if exc.field == "number":
-            raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                            [{"loc": ["body", exc.field], "type": "value_error", "msg": str(exc)}]) from exc
+    return _out(service.create_order(session, policy, body), policy)
 
 
 @router.patch("/orders/{order_number}", response_model=OrderOut)
 def update_order(order_number: str, body: OrderUpdate, session: SessionDep, policy: PolicyDep) -> OrderOut:
     """Change an order's state (shop sync); the customer's tier is recomputed."""
-    try:
-        return _out(service.update_order(session, policy, order_number, body), policy)
-    except service.OrderError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    return _out(service.update_order(session, policy, order_number, body), policy)

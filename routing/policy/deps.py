@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import Request
+from typing import Annotated
 
+from fastapi import Depends, Request
+
+from routing.policy.definition import Policy
 from routing.policy.loader import load_policy
-from routing.policy.schema import Policy
 
 
 def get_policy(request: Request) -> Policy:
     """The policy named by settings.policy_file."""
     return load_policy(request.app.state.settings.policy_file)
+
+
+PolicyDep = Annotated[Policy, Depends(get_policy)]

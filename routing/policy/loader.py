@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from routing.policy.schema import Policy
+from routing.policy.definition import Policy
 
 
 class PolicyError(ValueError):

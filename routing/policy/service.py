@@ -1,40 +1,9 @@
-"""Routing decisions with audit: resolve the customer's tier, apply the pure policy, store the record."""
+"""The policy summary: a compact view of the policy in force for other services and the console."""
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
-
-from routing.customers import service as customers
-from routing.policy.decision import Decision, DecisionInput, decide
-from routing.policy.models import RoutingDecision
-from routing.policy.schema import Policy
-from routing.policy.schemas import DecisionIn, PolicySummary, TierSummary
-from routing.tiers.service import effective_tier
-
-
-class UnknownCustomer(LookupError):
-    """The decision names a customer id that does not exist."""
-
-
-def make_decision(session: Session, policy: Policy, request: DecisionIn) -> tuple[RoutingDecision, Decision]:
-    """Decide for the request and record the decision (its id is the audit reference)."""
-    tier, verified = policy.anonymous_tier, False
-    if request.customer_id is not None:
-        found = customers.get_customer(session, request.customer_id)
-        if found is None:
-            raise UnknownCustomer(request.customer_id)
-        tier, verified = effective_tier(policy, *found).tier, True
-    decision = decide(policy, DecisionInput(tier, request.intent, request.bot_failures, request.human_requests,
-                                            verified))
-    record = RoutingDecision(
-        conversation_id=request.conversation_id, customer_id=request.customer_id, intent=request.intent,
-        bot_failures=request.bot_failures, human_requests=request.human_requests, facts=request.facts,
-        decision=decision.decision, queue=decision.queue, priority=decision.priority,
-        sla_seconds=decision.sla_seconds, reason=decision.reason, rule=decision.rule, tier=decision.tier,
-        offer_human=decision.offer_human, policy_version=decision.policy_version)
-    session.add(record)
-    session.flush()
-    return record, decision
+from routing.policy.definition import Policy
+from routing.policy.schemas import PolicySummary, TierSummary
 
 
 def summarize(policy: Policy) -> PolicySummary:

@@ -12,16 +12,11 @@ from sqlalchemy.orm import Session
 
 from routing.agents.models import Agent, AgentQueue
 from routing.escalations.models import Escalation
-from routing.policy.schema import WEEKDAYS, BusinessHours, Policy, QueueDefinition
+from routing.policy.definition import WEEKDAYS, BusinessHours, Policy, QueueDefinition
 from clock import utcnow
 
 RECENT_HANDLED = 20
 DEFAULT_HANDLE_SECONDS = 300  # assumed handling time until a queue has history
-
-
-def find_queue(policy: Policy, name: str) -> QueueDefinition | None:
-    """The policy's queue called `name`, if any."""
-    return next((q for q in policy.queues if q.name == name), None)
 
 
 def dispositions(policy: Policy) -> list[str]:

@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, status
 
 from routing.db import SessionDep
+from routing.errors import NotFound
 from routing.auth import require_service_token
-from routing.policy.deps import get_policy
-from routing.policy.schema import Policy
+from routing.policy.deps import PolicyDep
+from routing.policy.definition import Policy
 from routing.queues import service
 
 router = APIRouter(prefix="/api/v1/queues", tags=["queues"], dependencies=[Depends(require_service_token)])
@@ -17,19 +18,20 @@ router = APIRouter(prefix="/api/v1/queues", tags=["queues"], dependencies=[Depen
 
 @router.get("/availability", response_model=service.Availability)
 def tier_availability(tier: str, session: SessionDep,
-                      policy: Annotated[Policy, Depends(get_policy)]) -> service.Availability:
+                      policy: PolicyDep) -> service.Availability:
     """Availability of the queue that serves `tier` (the bot states that team's hours to the customer)."""
     rules = policy.rules.get(tier)
-    if rules is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No tier called {tier!r}.")
-    return service.availability(session, policy.queue(rules.queue))
+    queue = policy.queue(rules.queue) if rules else None
+    if queue is None:
+        raise NotFound(f"No tier called {tier!r}.")
+    return service.availability(session, queue)
 
 
 @router.get("/{name}/availability", response_model=service.Availability)
 def availability(name: str, session: SessionDep,
-                 policy: Annotated[Policy, Depends(get_policy)]) -> service.Availability:
+                 policy: PolicyDep) -> service.Availability:
     """Open? staffed? how many wait, and the estimated wait of a newcomer (from recent handling times)."""
-    cfg = service.find_queue(policy, name)
+    cfg = policy.queue(name)
     if cfg is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No queue called {name!r}.")
+        raise NotFound(f"No queue called {name!r}.")
     return service.availability(session, cfg)

@@ -1,6 +1,6 @@
 """Keeps waiting customers informed: their place in line, the expected wait, and their team closing.
 
-A background round (routing.escalations.runtime) looks at every waiting escalation; when a customer's place, expected
+A background round (routing.workers) looks at every waiting escalation; when a customer's place, expected
 wait (in whole minutes) or their queue's open state differs from the last round, the customer's conversation is
 told through the relay, and the bot's `action_queue_update` refreshes the widget (and says so when the team has
 just closed). Only changes are sent; the first sighting of an escalation counts as one, because the queue may have
@@ -17,7 +17,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from routing.policy.schema import Policy
+from routing.policy.definition import Policy
 from routing.queues.service import average_handle_seconds, estimate_wait, online_capacity, waiting_in_order
 
 log = logging.getLogger(__name__)

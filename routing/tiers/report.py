@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from routing.policy.schema import Policy
+from routing.policy.definition import Policy
 from routing.tiers.models import CustomerTier
 
 

@@ -17,10 +17,10 @@ sys.path.insert(0, str(ROOT))
 
 import routing.models  # noqa: E402,F401
 from pg import drop_database, fresh_database  # noqa: E402
-from routing.cli import upgrade  # noqa: E402
+from routing.db import upgrade  # noqa: E402
 from routing.db import Base, make_engine  # noqa: E402
 from routing.policy.loader import load_policy  # noqa: E402
-from routing.policy.schema import Policy  # noqa: E402
+from routing.policy.definition import Policy  # noqa: E402
 from routing.settings import Settings  # noqa: E402
 
 PG_DB = "concierge_test_routing1"
@@ -31,7 +31,7 @@ DEMO_NOW = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
 
 @pytest.fixture(scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A migrated database per backend (`routing.cli.upgrade`), shared by the session."""
+    """A migrated database per backend (`routing.db.upgrade`), shared by the session."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('routing-db') / 'routing.db'}"
         upgrade(url)

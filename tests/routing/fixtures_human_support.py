@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from routing.agents.service import create_agent
 from routing.app import create_app
-from routing.cli import upgrade
+from routing.db import upgrade
 from pg import drop_database, fresh_database
 from routing.db import Base, make_engine
 from routing.settings import ROOT, Settings

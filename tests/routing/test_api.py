@@ -10,8 +10,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from routing.policy.models import RoutingDecision
+from routing.decisions.models import RoutingDecision
 from clock import utcnow
+from routing.settings import Settings
 
 SECRET = "test-identity-secret-of-32-bytes-or-more"
 
@@ -99,12 +100,14 @@ def test_verify_token_valid_expired_forged_unknown(client: TestClient) -> None:
     assert client.post("/api/v1/identity/demo-token", json={"external_id": "ghost"}).status_code == 404
 
 
-def test_demo_token_is_refused_outside_development(settings, demo_db) -> None:  # type: ignore[no-untyped-def]
+def test_development_endpoints_do_not_exist_in_production(settings: Settings, demo_db: object) -> None:
     from routing.app import create_app
 
     prod = settings.model_copy(update={"env": "production"})
     with TestClient(create_app(prod), headers={"Authorization": "Bearer test-service-token"}) as client:
-        assert client.post("/api/v1/identity/demo-token", json={"external_id": "demo-gold"}).status_code == 403
+        assert client.post("/api/v1/identity/demo-token", json={"external_id": "demo-gold"}).status_code == 404
+        assert client.post("/shop/login", json={"external_id": "demo-gold"}).status_code in (404, 405)
+        assert client.get("/web/config").json()["demo_logins"] == []
 
 
 def test_field_level_422(client: TestClient) -> None:

@@ -37,6 +37,7 @@ def test_no_double_assignment_and_no_agent_over_capacity(hs_pg_url: str, tmp_pat
             service.create(session, EscalationIn(
                 conversation_id=f"race-{n}", idempotency_key=f"race-{n}", tier="bronze",
                 queue="vip" if n % 3 == 0 else "general", priority=n % 7, sla_seconds=60 + n), policy)
+        session.commit()  # the caller owns the transaction
 
     start, errors, claimed = threading.Barrier(AGENTS * THREADS_PER_AGENT), [], Counter()
     lock = threading.Lock()
@@ -54,6 +55,7 @@ def test_no_double_assignment_and_no_agent_over_capacity(hs_pg_url: str, tmp_pat
                     return
                 if esc is None:
                     return
+                session.commit()
                 with lock:
                     claimed[esc.id] += 1
 

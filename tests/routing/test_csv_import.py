@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from routing.csv_import import import_csv
 from routing.customers.models import Customer
 from routing.orders.models import Order
-from routing.policy.schema import Policy
+from routing.policy.definition import Policy
 from routing.tiers.models import CustomerTier
 
 CUSTOMERS = """external_id,name,email,country,created_at

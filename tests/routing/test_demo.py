@@ -11,7 +11,7 @@ from routing.customers import service as customers
 from routing.customers.schemas import CustomerOut
 from routing.demo import generate, revenue_by_customer
 from routing.orders.models import Order
-from routing.policy.schema import Policy
+from routing.policy.definition import Policy
 
 
 def test_same_seed_same_shop_and_other_seed_differs(demo_now: datetime) -> None:

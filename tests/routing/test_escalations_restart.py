@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from fixtures_human_support import BOT, add_agent, agent_headers, hs_settings, packet
 
 from routing.app import create_app
-from routing.cli import upgrade
+from routing.db import upgrade
 
 
 def test_everything_survives_a_restart(tmp_path: Path, hs_policy: Path) -> None:

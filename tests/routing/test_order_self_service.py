@@ -12,7 +12,7 @@ from routing.orders.delivery import add_business_days, estimate_delivery
 from routing.orders.models import Order
 from routing.orders.service import start_return
 from routing.policy.loader import load_policy
-from routing.policy.schema import DeliveryPolicy, TransitDays
+from routing.policy.definition import DeliveryPolicy, TransitDays
 from clock import utcnow
 
 pytestmark = pytest.mark.clock  # about hours, SLAs, expiry or dates: CI runs it at other instants too

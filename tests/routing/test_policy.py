@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from routing.policy.decision import DecisionInput, decide
+from routing.decisions.rules import DecisionInput, decide
 from routing.policy.loader import PolicyError, parse_policy
-from routing.policy.schema import Policy
+from routing.policy.definition import Policy
 
 pytestmark = pytest.mark.clock  # about hours, SLAs, expiry or dates: CI runs it at other instants too
 

@@ -26,7 +26,7 @@ def test_claim_order_priority_aged_by_waiting_then_sla(hs_sessions: sessionmaker
     agent = add_agent(hs_sessions, "carol", ["general"], max_chats=10)
 
     def esc(name: str, priority: int, waited: int, sla: int | None) -> int:
-        with hs_sessions() as s:
+        with hs_sessions.begin() as s:  # the caller owns the transaction
             return service.create(s, EscalationIn(conversation_id=name, idempotency_key=name, tier="bronze",
                                                   queue="general", priority=priority, sla_seconds=sla),
                                   policy, now=now - timedelta(seconds=waited))[0].id
@@ -42,6 +42,7 @@ def test_claim_order_priority_aged_by_waiting_then_sla(hs_sessions: sessionmaker
     with hs_sessions() as s:
         while (got := claims.claim_next(s, agent, policy, now=now)) is not None:
             order.append(got.id)
+            s.commit()
     assert aging.max_bonus > 55  # so the capped bonus still puts `ancient` first
     assert order == [ancient, old_low, fresh_high, tie_late_sla, tie_no_sla, low]
 

@@ -11,7 +11,7 @@ from routing.customers.schemas import CustomerIn
 from routing.customers.service import create_customer, get_by_external_id
 from routing.orders.schemas import OrderIn, OrderUpdate
 from routing.orders.service import create_order, update_order
-from routing.policy.schema import Policy
+from routing.policy.definition import Policy
 from clock import utcnow
 from routing.tiers import service as tiers
 from routing.tiers.models import CustomerTier
@@ -55,7 +55,7 @@ def test_classification_and_reason_text(policy: Policy) -> None:
 
 
 def test_absolute_thresholds(policy: Policy) -> None:
-    from routing.policy.schema import TierDefinition
+    from routing.policy.definition import TierDefinition
 
     tiers_abs = [TierDefinition(name="platinum", display_name="P", min_clv=5000),
                  TierDefinition(name="gold", display_name="G", min_clv=1000),

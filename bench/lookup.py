@@ -1,10 +1,11 @@
 """Benchmark of customer/tier look-ups through the service layer (prints p50/p95/p99 in ms, then JSON).
 
-python -m routing.cli bench-lookup --customers 100000 [--database-url postgresql+psycopg://...] [--lookups 2000]
+python -m bench.lookup --customers 100000 [--database-url postgresql+psycopg://...] [--lookups 2000]
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import random
 import statistics
@@ -19,11 +20,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from routing.customers import service
 from routing.customers.models import Customer
 from routing.customers.schemas import CustomerOut
-from routing.db import make_engine
+from routing.db import make_engine, upgrade
 from routing.demo import generate, insert_shop
-from routing.policy.schema import Policy
-from routing.policy.schemas import DecisionIn
-from routing.policy.service import make_decision
+from routing.policy.definition import Policy
+from routing.decisions.schemas import DecisionIn
+from routing.decisions.service import make_decision
+from routing.policy.loader import load_policy
+from routing.settings import get_settings
 from routing.tiers import service as tiers
 
 
@@ -62,8 +65,6 @@ def _time_decisions(session: Session, policy: Policy, customer_ids: list[int]) -
 
 def run(database_url: str | None, customers: int, lookups: int, policy: Policy, seed: int = 7) -> dict[str, object]:
     """Load a shop of `customers` (no line items) and time look-ups by external id, email and order number."""
-    from routing.cli import upgrade
-
     tmp = None
     if database_url is None:
         tmp = tempfile.TemporaryDirectory(prefix="concierge-bench-")
@@ -111,3 +112,17 @@ def print_result(result: dict[str, object]) -> None:
         r: dict[str, float] = result[key]  # type: ignore[assignment]
         print(f"{key:<14}{r['p50_ms']:>10.3f}{r['p95_ms']:>10.3f}{r['p99_ms']:>10.3f}{r['max_ms']:>10.3f}")
     print(json.dumps(result))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.lookup", description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--lookups", type=int, default=2000)
+    parser.add_argument("--database-url", default=None, help="an empty scratch database (default: a temp SQLite file)")
+    args = parser.parse_args(argv)
+    print_result(run(args.database_url, args.customers, args.lookups, load_policy(get_settings().policy_file)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

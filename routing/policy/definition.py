@@ -246,9 +246,9 @@ class Policy(_Strict):
         """The tier definition called `name`."""
         return next(t for t in self.tiers if t.name == name)
 
-    def queue(self, name: str) -> QueueDefinition:
-        """The queue definition called `name`."""
-        return next(q for q in self.queues if q.name == name)
+    def queue(self, name: str) -> QueueDefinition | None:
+        """The queue definition called `name`, if the policy has one (escalations may name a queue removed since)."""
+        return next((q for q in self.queues if q.name == name), None)
 
     @property
     def tier_names(self) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from routing.policy.schema import Policy
+from routing.policy.definition import Policy
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,12 @@ Phase 1 (live stream): every agent holds an SSE stream; escalations are created 
 from the POST to the `escalation.created` event on each agent's stream is recorded (p50/p95/max).
 Phase 2 (claims): all escalations wait; N threads (one per agent) call claim-next until nothing is left.
 Prints claims per second, double assignments (must be 0) and agents above capacity (must be 0); --json writes
-the same numbers to a file. Run: `python -m routing.cli bench-claims [--agents 50 --escalations 1000]`.
+the same numbers to a file. Run: `python -m bench.claims [--agents 50 --escalations 1000]`.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import socket
@@ -22,11 +23,11 @@ from typing import Any
 import httpx
 import psycopg
 import uvicorn
-import yaml
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from routing.cli import upgrade
+from launcher.settings import ALWAYS_OPEN, write_policy_copy
+from routing.db import upgrade
 from routing.settings import ROOT, Settings
 
 TOKEN = "bench-service-token"
@@ -41,16 +42,6 @@ def _recreate_database(url: str) -> None:
         conn.execute(psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
         conn.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(name))
     upgrade(url)
-
-
-def _always_open_policy(directory: Path) -> Path:
-    raw = yaml.safe_load((ROOT / "routing" / "policy.yml").read_text(encoding="utf-8"))
-    for queue in raw["queues"]:
-        queue["business_hours"] = {"timezone": "UTC", "open": "00:00", "close": "24:00",
-                                   "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]}
-    path = directory / "policy.yml"
-    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
-    return path
 
 
 def _serve(settings: Settings) -> tuple[uvicorn.Server, threading.Thread, str, Any]:
@@ -87,7 +78,8 @@ def run(database_url: str, agents: int, escalations: int, json_path: str = "") -
 
     _recreate_database(database_url)
     tmp = Path(tempfile.mkdtemp(prefix="bench-claims-"))
-    settings = Settings(database_url=database_url, policy_file=_always_open_policy(tmp), service_token=TOKEN,
+    settings = Settings(database_url=database_url, policy_file=write_policy_copy(ROOT / "routing" / "policy.yml", tmp / "policy.yml",
+                                                                      default=ALWAYS_OPEN), service_token=TOKEN,
                         rasa_url="http://127.0.0.1:9")
     server, thread, base, app = _serve(settings)
     sessions = app.state.sessions
@@ -194,3 +186,18 @@ def run(database_url: str, agents: int, escalations: int, json_path: str = "") -
     if json_path:
         Path(json_path).write_text(json.dumps(result, indent=2), encoding="utf-8")
     return 0 if doubles == 0 and over == 0 else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.claims", description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/concierge_bench_claims",
+                        help="PostgreSQL database (re-created)")
+    parser.add_argument("--agents", type=int, default=50)
+    parser.add_argument("--escalations", type=int, default=1000)
+    parser.add_argument("--json", default="", help="also write the results to this JSON file")
+    args = parser.parse_args(argv)
+    return run(args.database_url, args.agents, args.escalations, args.json)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
