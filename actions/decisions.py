@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
+from actions.customer import verified_customer_id
 from actions.handoff import escalate
 from actions.hours import customer_zone, state_text, weekly_text
 from actions.identity import refreshed_identity
 from actions.messages import MESSAGES, say
-from actions.routing_client import Decision, RoutingClient, RoutingUnavailable
+from actions.routing_client import Decision, RoutingClient, RoutingError
 
 HUMAN_REQUEST_INTENT = "contact_human_agent"
 HOURS_INTENTS = ("contact_human_agent", "contact_customer_service")  # answers that state the team's hours
@@ -27,19 +27,18 @@ async def decide(
     dispatcher: CollectingDispatcher, tracker: Tracker, intent: str, bot_failures: int, human_requests: int
 ) -> Decision | None:
     """Ask for a decision for this turn; None (after telling the customer) when the service is unreachable."""
-    customer_id = tracker.get_slot("customer_id") if tracker.get_slot("verified") else None
     facts = {name: tracker.get_slot(name) for name in ("order_number",) if tracker.get_slot(name)}
     try:
         async with RoutingClient() as client:
             return await client.decide(
                 conversation_id=tracker.sender_id,
-                customer_id=int(customer_id) if customer_id is not None else None,
+                customer_id=verified_customer_id(tracker),
                 intent=intent,
                 bot_failures=bot_failures,
                 human_requests=human_requests,
                 facts=facts,
             )
-    except RoutingUnavailable:
+    except RoutingError:
         say(dispatcher, "routing_unavailable")
         return None
 
@@ -60,7 +59,7 @@ class ActionRoute(Action):
         return "action_route"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name") or "unknown"
         human_requests = count(tracker, "human_requests") + (intent == HUMAN_REQUEST_INTENT)
@@ -85,7 +84,7 @@ async def say_hours(dispatcher: CollectingDispatcher, tracker: Tracker, intent: 
     try:
         async with RoutingClient() as client:
             availability = await client.availability(tier)
-    except RoutingUnavailable:
+    except RoutingError:
         say(dispatcher, f"{intent}_hours_unknown")
         return
     hours = weekly_text(dict(availability["hours"]))

@@ -10,11 +10,10 @@ not understand counts in the slot `bot_failures`, except one that a suggestion c
 
 from __future__ import annotations
 
-from typing import Any
-
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from actions.decisions import count, decide, decision_events
 from actions.handoff import escalate
@@ -46,7 +45,8 @@ async def route_failure(dispatcher: CollectingDispatcher, tracker: Tracker, fail
     if decision is not None and decision["decision"] == "escalate":
         return decision_events(decision) + await escalate(dispatcher, tracker, FALLBACK_INTENT, decision)
     if decision is not None:
-        say(dispatcher, "fallback_help", buttons=[{"title": MESSAGES["talk_to_person"], "payload": "/contact_human_agent"}])
+        say(dispatcher, "fallback_help",
+            buttons=[{"title": MESSAGES["talk_to_person"], "payload": "/contact_human_agent"}])
     return decision_events(decision)
 
 
@@ -57,7 +57,7 @@ class ActionDefaultAskAffirmation(Action):
         return "action_default_ask_affirmation"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         _, events = failure_events(tracker)
         intents = suggestions(tracker)
@@ -77,7 +77,7 @@ class ActionDefaultAskRephrase(Action):
         return "action_default_ask_rephrase"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         say(dispatcher, "ask_rephrase")
         return []
@@ -90,7 +90,7 @@ class ActionDefaultFallback(Action):
         return "action_default_fallback"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         # Rasa gives up after two unclear messages in a row, or after the customer declined the suggestions twice
         # (then the last message was "Something else", which stage one already counted).
@@ -109,7 +109,7 @@ class ActionFallback(Action):
         return "action_fallback"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         failures, events = failure_events(tracker)
         if failures < FAILURES_BEFORE_ROUTING:

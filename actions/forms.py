@@ -9,6 +9,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.types import DomainDict
 
 
 class CompletingFormValidation(FormValidationAction, ABC):
@@ -18,7 +19,7 @@ class CompletingFormValidation(FormValidationAction, ABC):
     """
 
     async def get_validation_events(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         events = await super().get_validation_events(dispatcher, tracker, domain)
         required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
@@ -30,6 +31,6 @@ class CompletingFormValidation(FormValidationAction, ABC):
 
     @abstractmethod
     async def complete(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """Act on the complete, valid form (tracker.slots holds the validated values); return slot updates."""

@@ -17,11 +17,13 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, ReminderScheduled, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
+from actions.customer import verified_customer_id
 from actions.hours import customer_zone, instant_text, parse
 from actions.messages import say
+from actions.routing_client import Decision, EscalationStatus, RoutingClient, RoutingError
 from clock import system_time_after
-from actions.routing_client import Decision, EscalationStatus, RoutingClient, RoutingUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -61,14 +63,13 @@ def summary(tracker: Tracker, intent: str, decision: Decision, lines: list[dict[
 
 def packet(tracker: Tracker, intent: str, decision: Decision) -> dict[str, Any]:
     """The handoff packet; its idempotency key is the customer's turn that caused it."""
-    customer_id = tracker.get_slot("customer_id") if tracker.get_slot("verified") else None
     turn = tracker.latest_message.get("message_id") or str(len(tracker.events))
     email = tracker.get_slot("email")
     lines = transcript(tracker)
     return {
         "conversation_id": tracker.sender_id,
         "idempotency_key": f"{tracker.sender_id}:{turn}",
-        "customer_id": int(customer_id) if customer_id is not None else None,
+        "customer_id": verified_customer_id(tracker),
         "tier": decision["tier"],
         "tier_reason": tracker.get_slot("tier_reason") or "",
         "queue": decision["queue"],
@@ -125,10 +126,11 @@ def announce(dispatcher: CollectingDispatcher, status: EscalationStatus, tracker
     else:
         say(dispatcher, "handoff_closed", queue=queue, reopens=reopens_text(status, tracker),
             alternative="callback request" if status["alternative"] == "callback" else "support ticket")
-    return [SlotSet("handoff_active", live), SlotSet("escalation_id", status["id"]), SlotSet("pending_escalation", None)]
+    return [SlotSet("handoff_active", live), SlotSet("escalation_id", status["id"]),
+            SlotSet("pending_escalation", None)]
 
 
-def _retry_reminder(attempt: int) -> ReminderScheduled:
+def _retry_reminder(attempt: int) -> EventType:
     delay = RETRY_SECONDS[min(attempt, len(RETRY_SECONDS) - 1)]
     return ReminderScheduled("EXTERNAL_retry_escalation", system_time_after(delay),
                              name="retry_escalation", kill_on_user_message=False)
@@ -141,7 +143,7 @@ async def escalate(dispatcher: CollectingDispatcher, tracker: Tracker, intent: s
     try:
         async with RoutingClient() as client:
             return announce(dispatcher, await client.escalate(body), tracker)
-    except RoutingUnavailable:
+    except RoutingError:
         logger.exception("escalation kept for retry (conversation %s)", tracker.sender_id)
         say(dispatcher, "handoff_pending")
         return [SlotSet("pending_escalation", {"packet": body, "attempt": 1}), _retry_reminder(0)]
@@ -154,14 +156,14 @@ class ActionRetryEscalation(Action):
         return "action_retry_escalation"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
+                  domain: DomainDict) -> list[EventType]:
         pending = tracker.get_slot("pending_escalation")
         if not pending:
             return []
         try:
             async with RoutingClient() as client:
                 status = await client.escalate(pending["packet"])
-        except RoutingUnavailable:
+        except RoutingError:
             attempt = int(pending["attempt"]) + 1
             return [SlotSet("pending_escalation", {**pending, "attempt": attempt}), _retry_reminder(attempt)]
         return announce(dispatcher, status, tracker)
@@ -175,11 +177,11 @@ class ActionQueueUpdate(Action):
         return "action_queue_update"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
+                  domain: DomainDict) -> list[EventType]:
         try:
             async with RoutingClient() as client:
                 status = await client.open_escalation(tracker.sender_id)
-        except RoutingUnavailable:
+        except RoutingError:
             return []  # the next change sends a fresh update
         if status is None or status["status"] != "waiting":
             return []
@@ -198,7 +200,7 @@ class ActionRelayToAgent(Action):
         return "action_relay_to_agent"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
+                  domain: DomainDict) -> list[EventType]:
         escalation_id = tracker.get_slot("escalation_id")
         text = tracker.latest_message.get("text") or ""
         if escalation_id is None or not text:
@@ -207,7 +209,7 @@ class ActionRelayToAgent(Action):
         try:
             async with RoutingClient() as client:
                 delivered = await client.forward_customer_message(int(escalation_id), text, key)
-        except RoutingUnavailable:
+        except RoutingError:
             say(dispatcher, "handoff_relay_failed")
             return []
         if not delivered:  # the agent already closed it: the bot is back
@@ -223,7 +225,7 @@ class ActionHandoffEnded(Action):
         return "action_handoff_ended"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
+                  domain: DomainDict) -> list[EventType]:
         status = next(tracker.get_latest_entity_values("handoff_status"), "resolved")
         events: list[EventType] = [SlotSet("handoff_active", False)]
         ended = handoff_state("ended")
@@ -245,7 +247,7 @@ class ActionCaptureContact(Action):
         return "action_capture_contact"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
+                  domain: DomainDict) -> list[EventType]:
         text = tracker.latest_message.get("text") or ""
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         email, phone = EMAIL.search(text), PHONE.search(text)
@@ -258,10 +260,14 @@ class ActionCaptureContact(Action):
             return []
         contact = {"email": email.group(0) if email else None, "phone": phone.group(0) if phone else None,
                    "name": tracker.get_slot("customer_name")}
+        escalation_id = tracker.get_slot("escalation_id")
+        if escalation_id is None:  # no escalation to attach the contact to: say where to write instead
+            say(dispatcher, "callback_declined")
+            return done
         try:
             async with RoutingClient() as client:
-                await client.request_callback(int(tracker.get_slot("escalation_id")), contact)
-        except RoutingUnavailable:
+                await client.request_callback(int(escalation_id), contact)
+        except RoutingError:
             say(dispatcher, "routing_unavailable")
             return done
         say(dispatcher, "callback_confirmed", contact=contact["email"] or contact["phone"])
@@ -273,7 +279,7 @@ async def reapply_handoff(conversation_id: str) -> list[EventType]:
     try:
         async with RoutingClient() as client:
             status = await client.open_escalation(conversation_id)
-    except RoutingUnavailable:
+    except RoutingError:
         logger.exception("could not check for an open escalation of %s", conversation_id)
         return []
     if status is None:

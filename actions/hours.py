@@ -85,7 +85,8 @@ def instant_text(instant: datetime, zone: str, customer: str | None, now: dateti
     """"tomorrow at 09:00 New York time (15:00 your time)": the customer's time only when their offset differs."""
     now = now or utcnow()
     text = f"{_day_and_time(instant, zone, now)} {zone_name(zone)}"
-    if customer and instant.astimezone(ZoneInfo(customer)).utcoffset() != instant.astimezone(ZoneInfo(zone)).utcoffset():
+    theirs, ours = instant.astimezone(ZoneInfo(customer or zone)), instant.astimezone(ZoneInfo(zone))
+    if customer and theirs.utcoffset() != ours.utcoffset():
         text += f" ({_day_and_time(instant, customer, now).replace(' at ', ', ', 1)} your time)"
     return text
 

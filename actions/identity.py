@@ -8,10 +8,11 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, EventType, Restarted, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from actions.handoff import reapply_handoff
 from actions.messages import say
-from actions.routing_client import Customer, RoutingClient, RoutingUnavailable
+from actions.routing_client import Customer, RoutingClient, RoutingError
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +48,9 @@ def identity_events(customer: Customer | None) -> list[EventType]:
 def customer_token(tracker: Tracker) -> str | None:
     """The shop's signed token from the session metadata (or, failing that, the latest message's metadata)."""
     for metadata in (tracker.get_slot("session_started_metadata"), tracker.latest_message.get("metadata")):
-        if isinstance(metadata, dict) and isinstance(metadata.get(TOKEN_METADATA_KEY), str):
-            return metadata[TOKEN_METADATA_KEY]
+        token = metadata.get(TOKEN_METADATA_KEY) if isinstance(metadata, dict) else None
+        if isinstance(token, str):
+            return token
     return None
 
 
@@ -65,7 +67,7 @@ async def refreshed_identity(tracker: Tracker) -> list[EventType]:
     try:
         async with RoutingClient() as client:
             customer = await client.verify_token(latest)
-    except RoutingUnavailable:
+    except RoutingError:
         logger.exception("could not verify the new customer token; keeping the session's identity")
         return []
     events = identity_events(customer)
@@ -82,10 +84,11 @@ class ActionSessionStart(Action):
         return "action_session_start"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         events: list[EventType] = [SessionStarted()]
-        if domain.get("session_config", {}).get("carry_over_slots_to_new_session", True):
+        session_config = domain.get("session_config") or {}
+        if not isinstance(session_config, dict) or session_config.get("carry_over_slots_to_new_session", True):
             events += [
                 SlotSet(name, value)
                 for name, value in tracker.slots.items()
@@ -110,7 +113,7 @@ class ActionSessionStart(Action):
         try:
             async with RoutingClient() as client:
                 return await client.verify_token(token)
-        except RoutingUnavailable:
+        except RoutingError:
             logger.exception("could not verify the customer token; continuing as an anonymous visitor")
             return None
 
@@ -122,7 +125,7 @@ class ActionRestart(Action):
         return "action_restart"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         events: list[EventType] = [Restarted()]
         metadata = tracker.get_slot("session_started_metadata")

@@ -16,10 +16,12 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.types import DomainDict
 
+from actions.customer import verified_customer_id
 from actions.messages import ask_yes_no, say
 from actions.orders import OrderLookupAction, day, say_status
-from actions.routing_client import ChangeRefused, Order, RoutingClient, RoutingUnavailable
+from actions.routing_client import Order, RoutingClient, RoutingError, RoutingRefused
 from actions.verification import normalise_order_number
 
 PENDING = "pending_change"
@@ -57,7 +59,7 @@ def answers_question_of(tracker: Tracker, action_name: str) -> bool:
                 return False
             seen_user = True
         elif seen_user and event.get("event") == "action" and event.get("name") != "action_listen":
-            return event.get("name") == action_name
+            return bool(event.get("name") == action_name)
     return False
 
 
@@ -154,22 +156,28 @@ class ConfirmedChangeAction(Action, ABC):
     cleared_slots: tuple[str, ...] = (PENDING,)
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         events: list[EventType] = [SlotSet(name, None) for name in self.cleared_slots]
         number = normalise_order_number(tracker.get_slot("order_number"))
-        customer_id = tracker.get_slot("customer_id")
-        if (not answers_question_of(tracker, self.question_action) or not tracker.get_slot("verified")
-                or customer_id is None or number is None):
+        customer_id = verified_customer_id(tracker)
+        if not answers_question_of(tracker, self.question_action) or customer_id is None or number is None:
             say(dispatcher, "change_expired")
+            return events
+        refusal = self.refusal(tracker)
+        if refusal is not None:
+            say(dispatcher, "change_refused", reason=refusal)
             return events
         try:
             async with RoutingClient() as client:
-                result = await self.change(client, int(customer_id), number, tracker)
-        except ChangeRefused as refused:
-            say(dispatcher, "change_refused", reason=str(refused) or "the order can no longer be changed.")
+                result = await self.change(client, customer_id, number, tracker)
+        except RoutingRefused as refused:
+            if refused.status != 409:  # anything but "the order's state does not allow it" is our fault, not theirs
+                say(dispatcher, self.unavailable)
+                return events
+            say(dispatcher, "change_refused", reason=refused.reason or "the order can no longer be changed.")
             return events
-        except RoutingUnavailable:
+        except RoutingError:
             say(dispatcher, self.unavailable)
             return events
         if result is None:
@@ -177,6 +185,10 @@ class ConfirmedChangeAction(Action, ABC):
             return events
         self.done(dispatcher, number, result)
         return events
+
+    def refusal(self, tracker: Tracker) -> str | None:
+        """Why the change cannot be asked for at all (told to the customer), or None."""
+        return None
 
     @abstractmethod
     async def change(self, client: RoutingClient, customer_id: int, number: str, tracker: Tracker) -> Any:
@@ -213,11 +225,12 @@ class ActionChangeAddress(ConfirmedChangeAction):
     def name(self) -> str:
         return "action_change_address"
 
+    def refusal(self, tracker: Tracker) -> str | None:
+        return "that address is incomplete." if normalise_address(tracker.get_slot("new_address")) is None else None
+
     async def change(self, client: RoutingClient, customer_id: int, number: str, tracker: Tracker) -> Any:
         address = normalise_address(tracker.get_slot("new_address"))
-        if address is None:
-            raise ChangeRefused("that address is incomplete.")
-        return await client.change_shipping_address(customer_id, number, address)
+        return await client.change_shipping_address(customer_id, number, address or "")
 
     def done(self, dispatcher: CollectingDispatcher, number: str, result: Any) -> None:
         say(dispatcher, "address_done", number=number, address=result.get("shipping_address") or "")
@@ -246,7 +259,7 @@ class ActionKeepOrder(Action):
     def name(self) -> str:
         return "action_keep_order"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         say(dispatcher, "change_kept", number=tracker.get_slot("order_number") or "your order")
         return [SlotSet(PENDING, None), SlotSet("new_address", None)]
 
@@ -258,7 +271,7 @@ class ValidateShippingAddressForm(FormValidationAction):
         return "validate_shipping_address_form"
 
     def validate_new_address(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         address = normalise_address(value)
         if address is None:
@@ -272,7 +285,7 @@ class ActionAskNewAddress(Action):
     def name(self) -> str:
         return "action_ask_new_address"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         say(dispatcher, "address_ask", number=tracker.get_slot("order_number") or "your order")
         return []
 
@@ -283,7 +296,7 @@ class ActionConfirmAddressChange(Action):
     def name(self) -> str:
         return "action_confirm_address_change"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         address = tracker.get_slot("new_address")
         if not address or tracker.get_slot(PENDING) != "change_address":
             say(dispatcher, "change_expired")

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any
 from urllib.parse import quote
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from actions.config import get_settings
+from actions.customer import verified_customer_id
 from actions.messages import say
-from actions.routing_client import Order, RoutingClient, RoutingUnavailable
+from actions.routing_client import Order, RoutingClient, RoutingError
 from actions.verification import normalise_order_number
 
 
@@ -31,12 +32,12 @@ class OrderLookupAction(Action, ABC):
     unavailable = "service_unavailable"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        if not tracker.get_slot("verified") or tracker.get_slot("customer_id") is None:
+        customer_id = verified_customer_id(tracker)
+        if customer_id is None:
             # verify_order_form already told the customer why it stopped; allow a fresh try next time
             return [SlotSet("verify_attempts", 0.0)]
-        customer_id = int(tracker.get_slot("customer_id"))
         number = normalise_order_number(tracker.get_slot("order_number"))
         try:
             async with RoutingClient() as client:
@@ -44,7 +45,7 @@ class OrderLookupAction(Action, ABC):
                     order = await client.order(customer_id, number)
                 else:
                     order = self.pick(await client.orders(customer_id, limit=10))
-        except RoutingUnavailable:
+        except RoutingError:
             say(dispatcher, self.unavailable)
             return []
         if order is None:
@@ -97,7 +98,7 @@ class ActionRefundStatus(OrderLookupAction):
 
     def pick(self, orders: list[Order]) -> Order | None:
         with_refund = [order for order in orders if order.get("refund_status")]
-        return (with_refund or orders or [None])[0]
+        return next(iter(with_refund or orders), None)
 
     def answer(self, dispatcher: CollectingDispatcher, order: Order) -> list[EventType]:
         status = order.get("refund_status") or "none"
@@ -124,20 +125,21 @@ class ActionInvoice(OrderLookupAction):
 
     def pick(self, orders: list[Order]) -> Order | None:
         invoiced = [order for order in orders if order.get("invoice_number")]
-        return (invoiced or orders or [None])[0]
+        return next(iter(invoiced or orders), None)
 
     def answer(self, dispatcher: CollectingDispatcher, order: Order) -> list[EventType]:
-        if not order.get("invoice_number"):
+        invoice_number = order.get("invoice_number")
+        if not invoice_number:
             say(dispatcher, "invoice_missing", number=order["number"])
             return []
         say(
             dispatcher,
             "invoice",
             number=order["number"],
-            invoice_number=order["invoice_number"],
+            invoice_number=invoice_number,
             total=order.get("total", ""),
             currency=order.get("currency", ""),
-            url=invoice_url(order["invoice_number"]),
+            url=invoice_url(invoice_number),
         )
         return []
 
@@ -152,7 +154,7 @@ class ActionDeliveryEstimate(OrderLookupAction):
 
     def pick(self, orders: list[Order]) -> Order | None:
         on_the_way = [order for order in orders if order.get("estimated_delivery")]
-        return (on_the_way or orders or [None])[0]
+        return next(iter(on_the_way or orders), None)
 
     def answer(self, dispatcher: CollectingDispatcher, order: Order) -> list[EventType]:
         estimate = order.get("estimated_delivery")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import weakref
 from types import TracebackType
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, TypedDict, cast
 
 import httpx
 
@@ -44,7 +44,7 @@ class Order(TypedDict, total=False):
     refund_amount: str | None
     invoice_number: str | None
     shipping_address: str | None
-    estimated_delivery: "DeliveryEstimate | None"
+    estimated_delivery: DeliveryEstimate | None
     returnable_until: str | None
 
 
@@ -124,17 +124,27 @@ class Availability(TypedDict):
     now: str
 
 
-class RoutingUnavailable(Exception):
-    """The routing service could not be reached or answered with an unexpected error."""
+class RoutingError(Exception):
+    """The routing service gave no usable answer (the base of the two cases below)."""
 
 
-class ChangeRefused(Exception):
-    """The routing service refused an order change (409): the order's state does not allow it; the message says why."""
+class RoutingUnavailable(RoutingError):
+    """The routing service could not be reached, timed out, or failed (5xx)."""
+
+
+class RoutingRefused(RoutingError):
+    """The routing service refused the request (4xx): `status` and the service's `reason` (for a 409, what the
+    customer is told: the order's state does not allow the change)."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(f"HTTP {status}: {reason}")
+        self.status = status
+        self.reason = reason
 
 
 # Kept idle connections are dropped before the routing service's own keep-alive timeout (uvicorn: 5 s) ends them.
 KEEPALIVE_EXPIRY_SECONDS = 2.0
-_pools: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[ActionSettings, httpx.AsyncClient]]" = (
+_pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[ActionSettings, httpx.AsyncClient]] = (
     weakref.WeakKeyDictionary()
 )
 
@@ -148,32 +158,44 @@ def _pooled_http(settings: ActionSettings) -> httpx.AsyncClient:
     per_settings = _pools.setdefault(asyncio.get_running_loop(), {})
     http = per_settings.get(settings)
     if http is None or http.is_closed:
-        http = per_settings[settings] = httpx.AsyncClient(
-            base_url=f"{settings.routing_url}/api/v1",
-            headers={"Authorization": f"Bearer {settings.service_token}"},
-            timeout=httpx.Timeout(settings.timeout_seconds),
-            limits=httpx.Limits(keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS),
-        )
+        http = per_settings[settings] = _http_client(settings)
     return http
+
+
+def _http_client(settings: ActionSettings, transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        base_url=f"{settings.routing_url}/api/v1",
+        headers={"Authorization": f"Bearer {settings.service_token}"},
+        timeout=httpx.Timeout(settings.timeout_seconds),
+        limits=httpx.Limits(keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS),
+        transport=transport,
+    )
 
 
 class RoutingClient:
     """Async client for the routing service; use as `async with RoutingClient() as client:`.
 
     Connections are pooled per event loop and shared between action runs; leaving the block does not close them.
+    `transport` (e.g. `httpx.MockTransport`) replaces the network for fast tests of outage and refusal branches;
+    such a client is closed when the block ends.
     """
 
-    def __init__(self, settings: ActionSettings | None = None) -> None:
+    def __init__(self, settings: ActionSettings | None = None,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
         self._settings = settings or get_settings()
+        self._transport = transport
         self._http: httpx.AsyncClient | None = None
 
-    async def __aenter__(self) -> "RoutingClient":
-        self._http = _pooled_http(self._settings)
+    async def __aenter__(self) -> RoutingClient:
+        self._http = _pooled_http(self._settings) if self._transport is None else _http_client(self._settings,
+                                                                                              self._transport)
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        if self._transport is not None and self._http is not None:
+            await self._http.aclose()
         self._http = None
 
     async def verify_token(self, token: str) -> Customer | None:
@@ -194,20 +216,23 @@ class RoutingClient:
 
     async def order(self, customer_id: int, order_number: str) -> Order | None:
         """One of the customer's orders; None when it is not theirs or does not exist (404)."""
-        return await self._request("GET", f"/customers/{customer_id}/orders/{order_number}", none_on=404)
+        return cast("Order | None", await self._request("GET", f"/customers/{customer_id}/orders/{order_number}",
+                                                        none_on=404))
 
     async def cancel_order(self, customer_id: int, order_number: str) -> Order | None:
-        """Cancel one of the customer's orders; None when it is not theirs (404); ChangeRefused once it shipped."""
-        return await self._change("POST", f"/customers/{customer_id}/orders/{order_number}/cancel")
+        """Cancel one of the customer's orders; None when it is not theirs (404); RoutingRefused (409) once shipped."""
+        path = f"/customers/{customer_id}/orders/{order_number}/cancel"
+        return cast("Order | None", await self._change("POST", path))
 
     async def change_shipping_address(self, customer_id: int, order_number: str, address: str) -> Order | None:
-        """Ship one of the customer's orders to `address`; None when it is not theirs; ChangeRefused once shipped."""
-        return await self._change("PUT", f"/customers/{customer_id}/orders/{order_number}/shipping-address",
-                                  json={"address": address})
+        """Ship one of the customer's orders to `address`; None when not theirs; RoutingRefused (409) once shipped."""
+        return cast("Order | None", await self._change(
+            "PUT", f"/customers/{customer_id}/orders/{order_number}/shipping-address", json={"address": address}))
 
     async def start_return(self, customer_id: int, order_number: str) -> StartedReturn | None:
-        """Start the return of a delivered order; None when it is not theirs; ChangeRefused when not returnable."""
-        return await self._change("POST", f"/customers/{customer_id}/orders/{order_number}/return")
+        """Start the return of a delivered order; None when not theirs; RoutingRefused (409) when not returnable."""
+        return cast("StartedReturn | None",
+                    await self._change("POST", f"/customers/{customer_id}/orders/{order_number}/return"))
 
     async def decide(
         self,
@@ -227,20 +252,20 @@ class RoutingClient:
             "human_requests": human_requests,
             "facts": facts or {},
         }
-        return await self._request("POST", "/decisions", json=body)
+        return cast(Decision, await self._request("POST", "/decisions", json=body))
 
     async def availability(self, tier: str) -> Availability:
         """The state and opening hours of the queue that serves `tier`."""
-        return await self._request("GET", "/queues/availability", params={"tier": tier})
+        return cast(Availability, await self._request("GET", "/queues/availability", params={"tier": tier}))
 
     async def escalate(self, packet: dict[str, Any]) -> EscalationStatus:
         """Create the escalation (the handoff packet); the same idempotency key returns the same escalation."""
-        return await self._request("POST", "/escalations", json=packet)
+        return cast(EscalationStatus, await self._request("POST", "/escalations", json=packet))
 
     async def open_escalation(self, conversation_id: str) -> EscalationStatus | None:
         """The conversation's open escalation (waiting, assigned or active), if any."""
-        return await self._request("GET", "/escalations/open", params={"conversation_id": conversation_id},
-                                   none_on=404)
+        return cast("EscalationStatus | None", await self._request(
+            "GET", "/escalations/open", params={"conversation_id": conversation_id}, none_on=404))
 
     async def forward_customer_message(self, escalation_id: int, text: str, idempotency_key: str) -> bool:
         """Give the agent the customer's message; False when the escalation is no longer open."""
@@ -251,22 +276,12 @@ class RoutingClient:
 
     async def request_callback(self, escalation_id: int, contact: dict[str, str | None]) -> EscalationStatus | None:
         """The customer leaves contact details for a callback; None when the escalation is gone."""
-        return await self._request("POST", f"/escalations/{escalation_id}/callback", json={"contact": contact},
-                                   none_on=(404, 409))
+        return cast("EscalationStatus | None", await self._request(
+            "POST", f"/escalations/{escalation_id}/callback", json={"contact": contact}, none_on=(404, 409)))
 
     async def _change(self, method: str, path: str, **kwargs: Any) -> Any:
-        """An order change: None on 404; ChangeRefused with the service's reason on 409."""
-        try:
-            return await self._request(method, path, none_on=404, **kwargs)
-        except RoutingUnavailable as error:
-            response = getattr(error.__cause__, "response", None)
-            if response is None or response.status_code != 409:
-                raise
-            try:
-                reason = str(response.json().get("detail") or "")
-            except ValueError:
-                reason = ""
-            raise ChangeRefused(reason) from error
+        """An order change: None on 404 (not the customer's order)."""
+        return await self._request(method, path, none_on=404, **kwargs)
 
     async def _request(self, method: str, path: str, none_on: int | tuple[int, ...] | None = None,
                        **kwargs: Any) -> Any:
@@ -274,12 +289,27 @@ class RoutingClient:
             raise RuntimeError("RoutingClient must be used as an async context manager")
         try:
             response = await self._http.request(method, path, **kwargs)
-            response.raise_for_status()
-        except httpx.HTTPStatusError as error:
-            codes = none_on if isinstance(none_on, tuple) else (none_on,)
-            if error.response.status_code in codes:
-                return None
-            raise RoutingUnavailable(f"{method} {path}: HTTP {error.response.status_code}") from error
         except httpx.HTTPError as error:
             raise RoutingUnavailable(f"{method} {path}: {error!r}") from error
-        return response.json()
+        codes = none_on if isinstance(none_on, tuple) else (none_on,)
+        if response.status_code in codes:
+            return None
+        if 400 <= response.status_code < 500:
+            raise RoutingRefused(response.status_code, _reason(response))
+        if response.is_error:
+            raise RoutingUnavailable(f"{method} {path}: HTTP {response.status_code}")
+        try:
+            return response.json()
+        except ValueError as error:
+            raise RoutingUnavailable(f"{method} {path}: the answer is not JSON") from error
+
+
+def _reason(response: httpx.Response) -> str:
+    """The service's `detail` (a sentence, or the first invalid field's message), else the status text."""
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        detail = None
+    if isinstance(detail, list) and detail and isinstance(detail[0], dict):
+        detail = detail[0].get("msg")
+    return str(detail) if detail else response.reason_phrase

@@ -8,11 +8,12 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from actions.forms import CompletingFormValidation
 from actions.identity import identity_events
 from actions.messages import say
-from actions.routing_client import RoutingClient, RoutingUnavailable
+from actions.routing_client import RoutingClient, RoutingError
 
 MAX_ATTEMPTS = 3
 ORDER_NUMBER = re.compile(r"^\s*c-?\s*(\d{6})\s*$", re.IGNORECASE)
@@ -35,14 +36,14 @@ class ValidateVerifyOrderForm(CompletingFormValidation):
         return "validate_verify_order_form"
 
     async def required_slots(
-        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[str]:
         if tracker.get_slot("verified") or (tracker.get_slot("verify_attempts") or 0) >= MAX_ATTEMPTS:
             return []
         return domain_slots
 
     def validate_order_number(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         number = normalise_order_number(value)
         if number is None:
@@ -50,7 +51,7 @@ class ValidateVerifyOrderForm(CompletingFormValidation):
         return {"order_number": number}
 
     def validate_email(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         email = str(value).strip() if value is not None else ""
         if not EMAIL.match(email):
@@ -59,14 +60,14 @@ class ValidateVerifyOrderForm(CompletingFormValidation):
         return {"email": email}
 
     async def complete(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         number = normalise_order_number(tracker.get_slot("order_number"))
         email = str(tracker.get_slot("email"))
         try:
             async with RoutingClient() as client:
                 customer = await client.verify_order(number or "", email)
-        except RoutingUnavailable:
+        except RoutingError:
             say(dispatcher, "service_unavailable")
             return {"verify_attempts": float(MAX_ATTEMPTS)}
         if customer is None:
@@ -85,7 +86,7 @@ class ActionAskOrderNumber(Action):
     def name(self) -> str:
         return "action_ask_order_number"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         say(dispatcher, "ask_order_number")
         return []
 
@@ -96,6 +97,6 @@ class ActionAskEmail(Action):
     def name(self) -> str:
         return "action_ask_email"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         say(dispatcher, "ask_email")
         return []

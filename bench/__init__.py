@@ -1,1 +1,1 @@
-"""`make bench`: every Concierge performance figure, measured side by side in one run (issue 7)."""
+"""`make bench`: every Concierge performance figure, measured side by side in one run."""

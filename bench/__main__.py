@@ -34,13 +34,13 @@ def _section(report: Report, name: str, step: Callable[[], object]) -> bool:
     try:
         step()
         return True
-    except Exception as exc:  # noqa: BLE001 - every failure is reported, the other sections still run
+    except Exception as exc:
         traceback.print_exc()
         report.add(Figure(name, "error", f"error: {type(exc).__name__}: {exc}"[:300]))
         return False
     finally:
         seconds = round(time.monotonic() - started, 1)
-        report.details.setdefault("section_seconds", {})[name] = seconds  # type: ignore[index]
+        report.details.setdefault("section_seconds", {})[name] = seconds
         print(f"  ({name}: {seconds} s)", flush=True)
 
 

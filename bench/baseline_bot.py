@@ -48,7 +48,7 @@ class BaselineServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def __enter__(self) -> "BaselineServer":
+    def __enter__(self) -> BaselineServer:
         self.proc = subprocess.Popen(
             [str(RASA), "run", "--enable-api", "--port", str(self.port), "--interface", "127.0.0.1"],
             cwd=self.init_dir, env=_env(), stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,

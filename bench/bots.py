@@ -13,10 +13,10 @@ from bench import baseline_bot, escalation
 from bench.dialogues import concierge_dialogue, demo_orders
 from bench.memory import tree_rss_mb
 from bench.plan import Plan
-from launcher.ports import free_base_port
 from bench.report import Figure, Report
 from bench.rest_load import Dialogue, LoadResult, run_load
 from bench.stats import ratio
+from launcher.ports import free_base_port
 from launcher.settings import StackSettings
 from launcher.stack import Stack
 
@@ -54,12 +54,12 @@ def _record_levels(report: Report, section: str, results: dict[int, LoadResult])
     """Throughput, latency percentiles and counts of one bot at each concurrency level."""
     for level, result in sorted(results.items()):
         s = result.summary()
-        report.details.setdefault(section, {})[f"concurrency_{level}"] = s  # type: ignore[index]
+        report.details.setdefault(section, {})[f"concurrency_{level}"] = s
         report.add(Figure(section, f"{level} concurrent: messages/s", result.messages_per_s, "msg/s"))
         for p in ("p50", "p95", "p99"):
-            report.add(Figure(section, f"{level} concurrent: {p} latency", float(s[f"{p}_ms"]), "ms"))  # type: ignore[arg-type]
+            report.add(Figure(section, f"{level} concurrent: {p} latency", float(s[f"{p}_ms"]), "ms"))
         report.add(Figure(section, f"{level} concurrent: p50 latency by turn",
-                          " / ".join(f"{ms:.0f}" for ms in s["p50_ms_by_turn"]) + " ms"))  # type: ignore[attr-defined]
+                          " / ".join(f"{ms:.0f}" for ms in s["p50_ms_by_turn"]) + " ms"))
         report.add(Figure(section, f"{level} concurrent: messages (errors, empty replies)",
                           f"{result.messages} ({result.errors}, {result.empty_replies})"))
 
@@ -67,7 +67,7 @@ def _record_levels(report: Report, section: str, results: dict[int, LoadResult])
 def _record_conversations(report: Report, section: str, results: dict[int, LoadResult]) -> None:
     """Print the first measured conversation, keep it in the JSON details, and note turns left unanswered."""
     first = results[min(results)]
-    report.details.setdefault(section, {})["sample_conversation"] = [  # type: ignore[index]
+    report.details.setdefault(section, {})["sample_conversation"] = [
         {"user": text, "bot": replies} for text, replies in first.transcript]
     print(f"  sample conversation ({section}):")
     for text, replies in first.transcript:
@@ -77,7 +77,8 @@ def _record_conversations(report: Report, section: str, results: dict[int, LoadR
     for result in results.values():
         if result.empty_replies:
             report.notes.append(f"{section}: {result.empty_replies} of {result.messages} turns at "
-                                f"{result.concurrency} concurrent got no reply (a failing action? see reports/bench.log)")
+                                f"{result.concurrency} concurrent got no reply "
+                                "(a failing action? see reports/bench.log)")
 
 
 def stack_settings(plan: Plan, work: Path) -> StackSettings:
@@ -148,7 +149,7 @@ def compare(report: Report, ours: dict[int, LoadResult], bare: dict[int, LoadRes
     messages/s ratio of each alternating round, to show the spread)."""
     for level in sorted(set(ours) & set(bare)):
         mps = ratio(ours[level].messages_per_s, bare[level].messages_per_s)
-        p50 = ratio(float(ours[level].summary()["p50_ms"]), float(bare[level].summary()["p50_ms"]))  # type: ignore[arg-type]
+        p50 = ratio(float(ours[level].summary()["p50_ms"]), float(bare[level].summary()["p50_ms"]))
         mps_target = ">= 1.5x" if level == 10 else ""
         report.add(Figure(VERSUS, f"{level} concurrent: messages/s ratio", mps, "x", target=mps_target,
                           met=(mps >= 1.5) if mps_target else None))

@@ -36,6 +36,8 @@ LATENCY_SAMPLES = 200
 
 def _recreate_database(url: str) -> None:
     parsed = make_url(url)
+    if not parsed.database:
+        raise SystemExit(f"--database-url names no database: {url}")
     admin = parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
     with psycopg.connect(admin, autocommit=True) as conn:
         name = psycopg.sql.Identifier(parsed.database)
@@ -78,8 +80,8 @@ def run(database_url: str, agents: int, escalations: int, json_path: str = "") -
 
     _recreate_database(database_url)
     tmp = Path(tempfile.mkdtemp(prefix="bench-claims-"))
-    settings = Settings(database_url=database_url, policy_file=write_policy_copy(ROOT / "routing" / "policy.yml", tmp / "policy.yml",
-                                                                      default=ALWAYS_OPEN), service_token=TOKEN,
+    policy = write_policy_copy(ROOT / "routing" / "policy.yml", tmp / "policy.yml", default=ALWAYS_OPEN)
+    settings = Settings(database_url=database_url, policy_file=policy, service_token=TOKEN,
                         rasa_url="http://127.0.0.1:9")
     server, thread, base, app = _serve(settings)
     sessions = app.state.sessions

@@ -7,7 +7,8 @@ from sqlalchemy.orm import Session
 
 from bench.rest_load import Dialogue
 
-GREETING, DELIVERY, PAYMENT, BYE = "hi", "how long does delivery take", "what payment methods do you accept", "I'm done, bye"
+GREETING, DELIVERY = "hi", "how long does delivery take"
+PAYMENT, BYE = "what payment methods do you accept", "I'm done, bye"
 
 
 def concierge_dialogue(order_number: str, email: str) -> Dialogue:

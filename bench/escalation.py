@@ -35,7 +35,7 @@ class StreamWatcher:
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self) -> "StreamWatcher":
+    def __enter__(self) -> StreamWatcher:
         self._thread.start()
         if not self._ready.wait(10):
             raise RuntimeError("the agent's live stream did not open")

@@ -37,7 +37,7 @@ def routing_lookup(report: Report, plan: Plan, log: IO[str]) -> None:
     for n in plan.lookup_customers:
         print(f"bench.lookup with {n:,} customers...", flush=True)
         _, data = run_json([str(ROUTING_PY), "-m", "bench.lookup", "--customers", str(n)], 3600, log)
-        report.details.setdefault(LOOKUP, {})[str(n)] = data  # type: ignore[index]
+        report.details.setdefault(LOOKUP, {})[str(n)] = data
         numbers = {k: v for k, v in numeric_leaves(data).items() if not k.endswith(("p95_ms", "max_ms", ".n"))}
         targets = {"p99_ms": ("< 5 ms", LOOKUP_P99_TARGET_MS)} if n >= 100_000 else None
         _add_numbers(report, LOOKUP, f"{n // 1000}k customers: ", numbers, targets)
@@ -58,7 +58,8 @@ def routing_claims(report: Report, plan: Plan, log: IO[str]) -> None:
     _, data = run_json(argv, 3600, log)
     report.details[CLAIMS] = data
     numbers = numeric_leaves(data)
-    _add_numbers(report, CLAIMS, "", numbers, {"double_assignments": ("= 0", 1.0), "agents_over_capacity": ("= 0", 1.0)})
+    _add_numbers(report, CLAIMS, "", numbers,
+                 {"double_assignments": ("= 0", 1.0), "agents_over_capacity": ("= 0", 1.0)})
 
 
 def nlu_eval(report: Report, plan: Plan, log: IO[str]) -> None:

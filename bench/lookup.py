@@ -13,6 +13,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,11 +21,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from routing.customers import service
 from routing.customers.models import Customer
 from routing.customers.schemas import CustomerOut
+from routing.customers.service import CustomerWithTier
 from routing.db import make_engine, upgrade
-from routing.demo import generate, insert_shop
-from routing.policy.definition import Policy
 from routing.decisions.schemas import DecisionIn
 from routing.decisions.service import make_decision
+from routing.demo import generate, insert_shop
+from routing.policy.definition import Policy
 from routing.policy.loader import load_policy
 from routing.settings import get_settings
 from routing.tiers import service as tiers
@@ -36,7 +38,7 @@ def _percentiles(samples: list[float]) -> dict[str, float]:
             "max_ms": round(max(samples), 3), "n": len(samples)}
 
 
-def _time(session: Session, policy: Policy, finder: Callable[[Session, str], object], keys: list[str]
+def _time(session: Session, policy: Policy, finder: Callable[[Session, str], CustomerWithTier | None], keys: list[str]
           ) -> list[float]:
     samples = []
     for key in keys:
@@ -44,7 +46,7 @@ def _time(session: Session, policy: Policy, finder: Callable[[Session, str], obj
         found = finder(session, key)
         if found is None:
             raise RuntimeError(f"benchmark key not found: {key}")
-        CustomerOut.build(policy, *found)  # type: ignore[misc]
+        CustomerOut.build(policy, *found)
         samples.append((time.perf_counter() - start) * 1000)
     return samples
 
@@ -96,7 +98,7 @@ def run(database_url: str | None, customers: int, lookups: int, policy: Policy, 
                                                    [str(c["external_id"]) for c in picked]))
         result["email"] = _percentiles(_time(session, policy, service.get_by_email, [str(c["email"]) for c in picked]))
         result["order_number"] = _percentiles(_time(session, policy, service.get_by_order_number, numbers))
-        result["decision"] = _percentiles(_time_decisions(session, policy, [int(c["id"]) for c in picked]))
+        result["decision"] = _percentiles(_time_decisions(session, policy, [cast(int, c["id"]) for c in picked]))
     engine.dispose()
     if tmp is not None:
         tmp.cleanup()
@@ -109,7 +111,7 @@ def print_result(result: dict[str, object]) -> None:
           f"(load {result['load_seconds']} s)")
     print(f"{'key':<14}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}{'max ms':>10}")
     for key in ("external_id", "email", "order_number", "decision"):
-        r: dict[str, float] = result[key]  # type: ignore[assignment]
+        r = cast(dict[str, float], result[key])
         print(f"{key:<14}{r['p50_ms']:>10.3f}{r['p95_ms']:>10.3f}{r['p99_ms']:>10.3f}{r['max_ms']:>10.3f}")
     print(json.dumps(result))
 

@@ -6,6 +6,7 @@ import json
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 SKIPPED = "skipped"
 
@@ -29,7 +30,7 @@ class Report:
     mode: str
     machine: dict[str, object]
     figures: list[Figure] = field(default_factory=list)
-    details: dict[str, object] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)  # JSON-like figures per section
     notes: list[str] = field(default_factory=list)
 
     def add(self, figure: Figure) -> Figure:

@@ -7,6 +7,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -31,7 +32,7 @@ class LoadResult:
     latencies_by_turn: dict[int, list[float]] = field(default_factory=dict, repr=False)
     transcript: list[tuple[str, list[str]]] = field(default_factory=list, repr=False)
 
-    def add(self, other: "LoadResult") -> None:
+    def add(self, other: LoadResult) -> None:
         """Fold in another run at the same concurrency (counts, time and latencies add up)."""
         self.conversations += other.conversations
         self.messages += other.messages
@@ -47,7 +48,7 @@ class LoadResult:
     def messages_per_s(self) -> float:
         return self.messages / self.seconds if self.seconds > 0 else float("nan")
 
-    def summary(self) -> dict[str, object]:
+    def summary(self) -> dict[str, Any]:
         """Counts, messages/s and latency percentiles (ms), ready for the report."""
         return {
             "concurrency": self.concurrency,

@@ -10,7 +10,7 @@ are left to the rules. Its priority is above the RulePolicy's, so it wins every 
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa.core.policies.policy import Policy, PolicyPrediction, confidence_scores_for
 from rasa.engine.graph import ExecutionContext
@@ -28,7 +28,7 @@ class HandoffPolicy(Policy):
     """Predicts the mode's action after each customer message while a mode slot is set; abstains otherwise."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         return {
             "priority": 7,
             "routes": {"handoff_active": "action_relay_to_agent", "awaiting_contact": "action_capture_contact"},
@@ -36,16 +36,16 @@ class HandoffPolicy(Policy):
 
     def __init__(
         self,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> None:
         super().__init__(config, model_storage, resource, execution_context, **kwargs)
-        self.routes: Dict[Text, Text] = dict(config["routes"])
+        self.routes: dict[str, str] = dict(config["routes"])
 
-    def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
+    def train(self, training_trackers: list[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
         """Nothing to learn: the behaviour is fixed."""
         return self._resource
 
@@ -53,7 +53,7 @@ class HandoffPolicy(Policy):
         self,
         tracker: DialogueStateTracker,
         domain: Domain,
-        rule_only_data: Optional[Dict[Text, Any]] = None,
+        rule_only_data: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> PolicyPrediction:
         """The active mode's action right after a customer message, then `action_listen`."""

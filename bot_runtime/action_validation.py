@@ -12,8 +12,9 @@ original method, so what is refused, and the error and its message, are Rasa's o
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
 from jsonschema.protocols import Validator
 from jsonschema.validators import validator_for
@@ -59,4 +60,4 @@ def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
 
 def install() -> None:
     """Make every RemoteAction validate responses with the cached validators (idempotent)."""
-    RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
+    RemoteAction._validate_action_result = _validate_action_result

@@ -9,24 +9,24 @@ names still go to Rasa's method, so defaults and errors are Rasa's own.
 
 from __future__ import annotations
 
-from typing import Callable, Optional, Type
+from collections.abc import Callable
 
 import rasa.shared.utils.common
 from rasa.shared.core.events import Event
 
-_RASA_RESOLVE: Callable[..., Optional[Type[Event]]] = Event.resolve_by_type
-_by_name: dict[str, Type[Event]] = {}
+_RASA_RESOLVE: Callable[..., type[Event] | None] = Event.resolve_by_type
+_by_name: dict[str, type[Event]] = {}
 
 
 def _rebuild() -> None:
-    table: dict[str, Type[Event]] = {}
+    table: dict[str, type[Event]] = {}
     for cls in rasa.shared.utils.common.all_subclasses(Event):
         table.setdefault(cls.type_name, cls)
     _by_name.clear()
     _by_name.update(table)
 
 
-def resolve_by_type(type_name: str, default: Optional[Type[Event]] = None) -> Optional[Type[Event]]:
+def resolve_by_type(type_name: str, default: type[Event] | None = None) -> type[Event] | None:
     """The event class named `type_name` (see `Event.resolve_by_type`)."""
     cls = _by_name.get(type_name)
     if cls is None:
@@ -37,4 +37,4 @@ def resolve_by_type(type_name: str, default: Optional[Type[Event]] = None) -> Op
 
 def install() -> None:
     """Make `Event.resolve_by_type` use the table (idempotent)."""
-    Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign]
+    Event.resolve_by_type = staticmethod(resolve_by_type)

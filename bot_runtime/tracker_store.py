@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import itertools
 import json
-from typing import Any, Iterator, Optional, Text
+from collections.abc import Iterator
+from typing import Any
 
 import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
@@ -49,17 +50,18 @@ class SQLiteTrackerStore(SQLTrackerStore):
 
     def __init__(
         self,
-        domain: Optional[Domain] = None,
-        db: Text = "rasa.db",
-        event_broker: Optional[EventBroker] = None,
+        domain: Domain | None = None,
+        db: str = "rasa.db",
+        event_broker: EventBroker | None = None,
         **kwargs: Any,
     ) -> None:
         kwargs.pop("host", None)  # Rasa passes the endpoint's `url` (none for a file database)
         super().__init__(domain, dialect="sqlite", db=db, event_broker=event_broker, **kwargs)
-        url = self.engine.url
-        self.engine.dispose()
+        rasa_engine: Any = self.engine
+        url = rasa_engine.url
+        rasa_engine.dispose()
         # one connection at a time per checkout; Rasa may touch the store from more than one thread
-        self.engine = sa.create_engine(url, poolclass=QueuePool, connect_args={"check_same_thread": False})
+        self.engine: Any = sa.create_engine(url, poolclass=QueuePool, connect_args={"check_same_thread": False})
         sa.event.listen(self.engine, "connect", _apply_pragmas)
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         events = self.SQLEvent.__table__
@@ -69,7 +71,7 @@ class SQLiteTrackerStore(SQLTrackerStore):
         )
         self._latest_session_count = sa.select(sa.func.count()).where(of_sender, _latest_session_filter(events))
 
-    async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The tracker of the conversation's latest session (None when the conversation is unknown)."""
         with self.session_scope() as session:
             rows = session.execute(self._latest_session_data, {"sender_id": sender_id}).scalars().all()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -11,11 +12,13 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET = "dev-only-change-me"
 WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-ALWAYS_OPEN = {"timezone": "UTC", "days": list(WEEK), "open": "00:00", "close": "24:00"}
+MODEL = ROOT / "models" / "concierge.tar.gz"
+POLICY = ROOT / "routing" / "policy.yml"
+ALWAYS_OPEN: Mapping[str, object] = {"timezone": "UTC", "days": list(WEEK), "open": "00:00", "close": "24:00"}
 
 
-def write_policy_copy(source: Path, target: Path, hours: dict[str, dict[str, object]] | None = None,
-                      default: dict[str, object] | None = None) -> Path:
+def write_policy_copy(source: Path, target: Path, hours: Mapping[str, Mapping[str, object]] | None = None,
+                      default: Mapping[str, object] | None = None) -> Path:
     """Copy the policy file with changed opening hours: `hours` per queue name, `default` for the other queues
     (unchanged when None). Tests and benchmarks use it so that what they check does not depend on the hour."""
     policy = yaml.safe_load(source.read_text(encoding="utf-8"))
@@ -44,18 +47,18 @@ class StackSettings:
     service_token: str = field(default_factory=lambda: _env("CONCIERGE_SERVICE_TOKEN", DEV_SECRET))
     identity_secret: str = field(default_factory=lambda: _env("CONCIERGE_IDENTITY_SECRET", DEV_SECRET))
     var_dir: Path = field(default_factory=lambda: Path(_env("CONCIERGE_VAR_DIR", str(ROOT / "var"))))
-    model: Path = field(default_factory=lambda: Path(_env("CONCIERGE_MODEL", str(ROOT / "models" / "concierge.tar.gz"))))
-    policy_file: Path = field(default_factory=lambda: Path(_env("CONCIERGE_POLICY_FILE", str(ROOT / "routing" / "policy.yml"))))
+    model: Path = field(default_factory=lambda: Path(_env("CONCIERGE_MODEL", str(MODEL))))
+    policy_file: Path = field(default_factory=lambda: Path(_env("CONCIERGE_POLICY_FILE", str(POLICY))))
     endpoints: Path = field(default_factory=lambda: Path(_env("CONCIERGE_ENDPOINTS", str(ROOT / "endpoints.yml"))))
     routing_database_url: str = field(default_factory=lambda: _env("CONCIERGE_DATABASE_URL", ""))
     seed_demo: bool = field(default_factory=lambda: _env("CONCIERGE_SEED_DEMO", "1") == "1")
     demo_customers: int = field(default_factory=lambda: int(_env("CONCIERGE_DEMO_CUSTOMERS", "10000")))
 
-    def with_ports(self, base: int, var_dir: Path) -> "StackSettings":
+    def with_ports(self, base: int, var_dir: Path) -> StackSettings:
         """A copy on ports base, base+1, base+2 with its own data folder (for tests)."""
         return replace(self, rasa_port=base, actions_port=base + 1, routing_port=base + 2, var_dir=var_dir)
 
-    def always_open(self) -> "StackSettings":
+    def always_open(self) -> StackSettings:
         """A copy whose support queues are open around the clock (tests and benchmarks must not depend on the hour).
 
         Writes the changed copy of the policy file into this stack's data folder.

@@ -135,7 +135,7 @@ class Stack:
                 _signal_group(spec.proc, signal.SIGKILL)
                 spec.proc.wait()
 
-    def __enter__(self) -> "Stack":
+    def __enter__(self) -> Stack:
         self.start()
         return self
 
@@ -185,7 +185,8 @@ def run_forever(s: StackSettings) -> int:
     while not stopping.wait(1.0):
         dead = stack.first_exited()
         if dead:
-            print(f"concierge: {dead.name} exited with code {dead.proc.returncode}; stopping", file=sys.stderr)  # type: ignore[union-attr]
+            code_text = dead.proc.returncode if dead.proc else "?"
+            print(f"concierge: {dead.name} exited with code {code_text}; stopping", file=sys.stderr)
             code = 1
             break
     print("concierge: stopping...", flush=True)

@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.on_event("shutdown")
     def _close() -> None:
         hub.close()  # ends the open live streams, so that the server can stop
+        app.state.relay.http.close()
         engine.dispose()
 
     return app

@@ -6,23 +6,21 @@ import argparse
 import sys
 from pathlib import Path
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from routing.agents.commands import register as register_agent_commands
-from routing.db import upgrade
+from routing.db import make_engine, upgrade
 from routing.escalations.commands import register as register_escalation_commands
+from routing.policy.definition import Policy
+from routing.policy.loader import load_policy
 from routing.settings import Settings, get_settings
 
 
-def _sessions(settings: Settings):  # type: ignore[no-untyped-def]
-    from sqlalchemy.orm import sessionmaker
-
-    from routing.db import make_engine
-
+def _sessions(settings: Settings) -> sessionmaker[Session]:
     return sessionmaker(make_engine(settings.database_url), expire_on_commit=False)
 
 
-def _policy(settings: Settings):  # type: ignore[no-untyped-def]
-    from routing.policy.loader import load_policy
-
+def _policy(settings: Settings) -> Policy:
     return load_policy(settings.policy_file)
 
 

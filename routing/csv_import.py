@@ -17,12 +17,12 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from clock import utcnow
 from routing.customers.models import Customer
 from routing.customers.schemas import CustomerIn
 from routing.orders.models import Order
 from routing.orders.schemas import OrderIn
 from routing.policy.definition import Policy
-from clock import utcnow
 from routing.tiers import service as tiers
 
 CUSTOMER_REQUIRED = ("external_id", "name", "email")

@@ -10,14 +10,15 @@ import math
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import cast
 
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
+from clock import utcnow
 from routing.customers.models import Customer
 from routing.orders.models import Order, OrderItem
 from routing.policy.definition import Policy
-from clock import utcnow
 from routing.tiers import service as tiers
 
 FIRST = ("ava", "ben", "chloe", "david", "emma", "felix", "grace", "henry", "isla", "jack", "kate", "liam", "mia",
@@ -30,7 +31,8 @@ CITIES = (("New York", "10001"), ("Chicago", "60601"), ("Austin", "73301"), ("Se
           ("Denver", "80202"), ("Boston", "02108"), ("Miami", "33101"), ("Portland", "97201"))
 STREETS = ("Main St", "Oak Ave", "Pine Rd", "Maple Dr", "Cedar Ln", "Elm St", "Lake Rd", "Hill St")
 CATALOG = (("SKU-1001", "Merino wool sweater", 8900), ("SKU-1002", "Leather weekender bag", 24900),
-           ("SKU-1003", "Running shoes", 12900), ("SKU-1004", "Cotton t-shirt", 2400), ("SKU-1005", "Rain jacket", 15900),
+           ("SKU-1003", "Running shoes", 12900), ("SKU-1004", "Cotton t-shirt", 2400),
+           ("SKU-1005", "Rain jacket", 15900),
            ("SKU-1006", "Silk scarf", 6900), ("SKU-1007", "Denim jeans", 7900), ("SKU-1008", "Ceramic mug set", 3400),
            ("SKU-1009", "Espresso machine", 44900), ("SKU-1010", "Linen bedding set", 18900),
            ("SKU-1011", "Noise-cancelling headphones", 29900), ("SKU-1012", "Yoga mat", 4900))
@@ -61,7 +63,7 @@ def _items(rng: random.Random, total_cents: int) -> list[tuple[str, str, int, in
     weights = [p[2] for p in picks]
     shares = [total_cents * w // sum(weights) for w in weights]
     shares[0] += total_cents - sum(shares)
-    return [(sku, name, 1, share) for (sku, name, _), share in zip(picks, shares)]
+    return [(sku, name, 1, share) for (sku, name, _), share in zip(picks, shares, strict=True)]
 
 
 def _order(rng: random.Random, now: datetime, placed: datetime, total: int, return_rate: float) -> dict[str, object]:
@@ -135,7 +137,7 @@ def generate(n: int, seed: int = 42, now: datetime | None = None) -> DemoShop:
             placed = now - timedelta(days=20 + k * (330 // max(count, 1)), hours=k)
             order = _order(rng, now, placed, aov + rng.randint(-500, 500), 0.0)
             order["shipping_address"] = address
-            pending.append((cid, order, _items(rng, int(order["total_cents"]))))  # type: ignore[arg-type]
+            pending.append((cid, order, _items(rng, cast(int, order["total_cents"]))))
         for status, days in (("shipped", 3), ("delivered", 9), ("returned", 12)):  # the showcase orders
             placed = now - timedelta(days=days)
             order = _order(random.Random(0), now, placed, aov, 0.0)
@@ -145,9 +147,9 @@ def generate(n: int, seed: int = 42, now: datetime | None = None) -> DemoShop:
                 order.update(status="returned", return_status="received", refund_status="pending",
                              refund_cents=order["total_cents"])
             order["shipping_address"] = address
-            pending.append((cid, order, _items(rng, int(order["total_cents"]))))  # type: ignore[arg-type]
+            pending.append((cid, order, _items(rng, cast(int, order["total_cents"]))))
 
-    pending.sort(key=lambda p: (p[1]["placed_at"], p[0]))  # type: ignore[arg-type,return-value]
+    pending.sort(key=lambda p: (cast(datetime, p[1]["placed_at"]), p[0]))
     for oid, (cid, order, items) in enumerate(pending, start=1):
         number = FIRST_ORDER_NUMBER + oid - 1
         order.update(id=oid, customer_id=cid, number=f"C-{number}",
@@ -160,11 +162,11 @@ def generate(n: int, seed: int = 42, now: datetime | None = None) -> DemoShop:
 
 def revenue_by_customer(shop: DemoShop) -> dict[int, int]:
     """Net revenue (cents) per customer id, cancelled and refunded orders excluded."""
-    revenue = {int(c["id"]): 0 for c in shop.customers}  # type: ignore[call-overload]
+    revenue = {cast(int, c["id"]): 0 for c in shop.customers}
     for o in shop.orders:
         if o["status"] != "cancelled":
-            refunded = o["refund_cents"] if o["refund_status"] == "refunded" else 0
-            revenue[int(o["customer_id"])] += int(o["total_cents"]) - int(refunded or 0)  # type: ignore[call-overload]
+            refunded = cast("int | None", o["refund_cents"]) if o["refund_status"] == "refunded" else 0
+            revenue[cast(int, o["customer_id"])] += cast(int, o["total_cents"]) - (refunded or 0)
     return revenue
 
 

@@ -111,7 +111,7 @@ class LocalHub:
                 item = await sub.next(heartbeat)
                 if item is None:
                     return
-                yield HEARTBEAT if item is False else item.sse()  # type: ignore[union-attr]
+                yield item.sse() if isinstance(item, LiveEvent) else HEARTBEAT
         finally:
             self.unsubscribe(sub)
 

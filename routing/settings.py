@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     rasa_public_url: str = ""  # Rasa's URL as the customer's browser sees it (defaults to rasa_url)
 
     @model_validator(mode="after")
-    def _no_dev_secrets_in_production(self) -> "Settings":
+    def _no_dev_secrets_in_production(self) -> Settings:
         if self.env == "production":
             weak = [n for n in ("service_token", "identity_secret", "rasa_token") if getattr(self, n) == DEV_SECRET]
             if weak:

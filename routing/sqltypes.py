@@ -6,7 +6,6 @@ from datetime import datetime, timezone
 from typing import Annotated
 
 from pydantic import AfterValidator
-
 from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator

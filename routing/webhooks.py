@@ -1,5 +1,5 @@
-"""Outgoing HTTP of the routing service: the optional per-queue webhook (policy file `queues.<name>.webhook_url`,
-e.g. for a chat tool) and the one retrying JSON POST that the webhook and the Rasa relay share."""
+"""Outgoing HTTP of the routing service: one pooled client (`OutgoingHttp`) with explicit timeouts and retries,
+shared by the Rasa relay and the optional per-queue webhook (policy file `queues.<name>.webhook_url`)."""
 
 from __future__ import annotations
 
@@ -9,24 +9,40 @@ from typing import Any
 import httpx
 
 
-def post_json(url: str, body: Any, params: dict[str, str] | None = None, timeout: float = 5.0, attempts: int = 3,
-              backoff: float = 0.3) -> None:
-    """POST `body` as JSON with a timeout, retrying transport errors and error statuses `attempts` times in all;
-    raises the last error (callers going through the outbox get retried later)."""
-    error: Exception | None = None
-    for attempt in range(attempts):
-        try:
-            with httpx.Client(timeout=timeout) as client:
-                client.post(url, params=params, json=body).raise_for_status()
-            return
-        except httpx.HTTPError as exc:
-            error = exc
-            if attempt + 1 < attempts:
-                time.sleep(backoff * (2**attempt))
-    assert error is not None
-    raise error
+class OutgoingHttp:
+    """POSTs JSON with a timeout, retrying transport errors and error statuses; connections are kept and reused.
+
+    `transport` (e.g. `httpx.MockTransport`) replaces the network in tests. Safe to share between threads.
+    """
+
+    def __init__(self, timeout: float = 5.0, attempts: int = 3, backoff: float = 0.3,
+                 transport: httpx.BaseTransport | None = None) -> None:
+        self.attempts = attempts
+        self.backoff = backoff
+        self._client = httpx.Client(timeout=timeout, transport=transport)
+
+    def post_json(self, url: str, body: Any, params: dict[str, str] | None = None, attempts: int | None = None
+                  ) -> None:
+        """POST `body` as JSON, `attempts` times in all (default: the client's); raises the last error (callers
+        going through the outbox get retried later)."""
+        tries = attempts or self.attempts
+        error: Exception | None = None
+        for attempt in range(tries):
+            try:
+                self._client.post(url, params=params, json=body).raise_for_status()
+                return
+            except httpx.HTTPError as exc:
+                error = exc
+                if attempt + 1 < tries:
+                    time.sleep(self.backoff * (2**attempt))
+        assert error is not None
+        raise error
+
+    def close(self) -> None:
+        """Close the kept connections."""
+        self._client.close()
 
 
-def notify_waiting(url: str, escalation: dict[str, Any]) -> None:
+def notify_waiting(http: OutgoingHttp, url: str, escalation: dict[str, Any]) -> None:
     """Tell a queue's webhook that an escalation is waiting."""
-    post_json(url, {"event": "escalation.waiting", "escalation": escalation})
+    http.post_json(url, {"event": "escalation.waiting", "escalation": escalation})

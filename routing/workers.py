@@ -31,7 +31,7 @@ async def _every(seconds: float, wake: asyncio.Event, work: Callable[[], object]
         wake.clear()  # before the work: a kick that arrives while it runs starts the next round at once
         try:
             await asyncio.to_thread(work)
-        except Exception:  # noqa: BLE001 - a background loop must survive a bad round
+        except Exception:
             log.exception("%s failed; retrying", name)
         try:
             await asyncio.wait_for(wake.wait(), seconds)

@@ -141,9 +141,9 @@ async def predict(agent: Any, texts: list[str]) -> list[tuple[str, float, str]]:
 def f1_scores(gold: list[str], predicted: list[str], labels: list[str]) -> dict[str, float]:
     scores = {}
     for label in labels:
-        tp = sum(g == label and p == label for g, p in zip(gold, predicted))
-        fp = sum(g != label and p == label for g, p in zip(gold, predicted))
-        fn = sum(g == label and p != label for g, p in zip(gold, predicted))
+        tp = sum(g == label and p == label for g, p in zip(gold, predicted, strict=True))
+        fp = sum(g != label and p == label for g, p in zip(gold, predicted, strict=True))
+        fn = sum(g == label and p != label for g, p in zip(gold, predicted, strict=True))
         precision = tp / (tp + fp) if tp + fp else 0.0
         recall = tp / (tp + fn) if tp + fn else 0.0
         scores[label] = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
@@ -161,14 +161,15 @@ def evaluate(agent: Any, examples: list[Example], oos: list[Example], threshold:
         gold = [x.intent for x in examples]
         final = [p[0] for p in predictions]
         per_intent = f1_scores(gold, final, labels)
-        pairs = Counter(zip(gold, final))
+        pairs = Counter(zip(gold, final, strict=True))
         confusions = Counter({pair: n for pair, n in pairs.items() if pair[0] != pair[1]})
         totals = Counter(gold)
         report["intents"] = {
             "examples": len(examples),
-            "accuracy": round(sum(g == p for g, p in zip(gold, final)) / len(gold), 4),
+            "accuracy": round(sum(g == p for g, p in zip(gold, final, strict=True)) / len(gold), 4),
             "macro_f1": round(sum(per_intent.values()) / len(per_intent), 4),
-            "accuracy_ignoring_fallback": round(sum(g == p[2] for g, p in zip(gold, predictions)) / len(gold), 4),
+            "accuracy_ignoring_fallback": round(
+                sum(g == p[2] for g, p in zip(gold, predictions, strict=True)) / len(gold), 4),
             "rejected_share": round(sum(p in REJECTING_INTENTS for p in final) / len(final), 4),
             "per_intent_f1": {label: round(score, 4) for label, score in sorted(per_intent.items())},
             "per_intent_accuracy": {label: round(pairs[(label, label)] / totals[label], 4) for label in labels},
@@ -184,7 +185,8 @@ def evaluate(agent: Any, examples: list[Example], oos: list[Example], threshold:
         report["oos"] = {
             "examples": len(oos),
             "rejection_rate": round(sum(rejected) / len(rejected), 4),
-            "accepted_as": dict(Counter(p[0] for p, r in zip(predictions, rejected) if not r).most_common(10)),
+            "accepted_as": dict(
+                Counter(p[0] for p, r in zip(predictions, rejected, strict=True) if not r).most_common(10)),
         }
     report["seconds"] = round(time.monotonic() - started, 1)
     return report

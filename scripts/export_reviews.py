@@ -185,7 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--service-token", default=env("CONCIERGE_SERVICE_TOKEN", DEV_SECRET))
     parser.add_argument("--rasa-url", default=None, help="read events over Rasa's HTTP API instead of SQLite")
     parser.add_argument("--rasa-token", default=env("CONCIERGE_RASA_TOKEN", DEV_SECRET))
-    parser.add_argument("--tracker-db", type=Path, default=Path(env("CONCIERGE_TRACKER_DB", str(ROOT / "var" / "tracker.db"))))
+    parser.add_argument("--tracker-db", type=Path,
+                        default=Path(env("CONCIERGE_TRACKER_DB", str(ROOT / "var" / "tracker.db"))))
     parser.add_argument("--status", default="resolved,returned_to_bot", help="closed statuses to export")
     parser.add_argument("--since", default=None, help="only escalations closed at or after (ISO date or time)")
     parser.add_argument("--min-confidence", type=float, default=0.6, help="below this, a message is a candidate")

@@ -61,7 +61,8 @@ def run_nlu(limit: int) -> dict[str, Any] | None:
         return None
     if eval_nlu.main(["--limit", str(limit)]) != 0:
         raise SystemExit("report: the NLU evaluation failed")
-    return json.loads((REPORTS / "nlu_eval.json").read_text())
+    figures: dict[str, Any] = json.loads((REPORTS / "nlu_eval.json").read_text())
+    return figures
 
 
 def run_stories() -> dict[str, Any]:

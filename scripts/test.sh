@@ -10,6 +10,7 @@ if [ -n "${CONCIERGE_CLOCK_START:-}" ]; then
 fi
 status=0
 run() { echo "=== $1"; shift; "$@" || status=1; }
+run "lint and types (ruff, mypy)" scripts/lint.sh
 run "data validation" .venv/bot/bin/python scripts/validate_data.py
 run "dialogue test stories" .venv/bot/bin/rasa test core --stories tests/test_stories.yml \
   --model models/concierge.tar.gz --fail-on-prediction-errors --out var/results --quiet

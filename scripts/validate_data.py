@@ -22,7 +22,7 @@ import runpy
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, List, Text
+from typing import Any
 
 import yaml
 from rasa.cli.utils import _validate_domain, _validate_nlu, _validate_story_structure
@@ -42,7 +42,7 @@ RASA_DEFAULT_INTENTS = {"nlu_fallback", "restart", "back", "session_start", "out
 class ConciergeValidator(Validator):
     """Rasa's validator, except that EXTERNAL_* intents need no NLU examples."""
 
-    def _non_default_intents(self) -> List[Text]:
+    def _non_default_intents(self) -> list[str]:
         return [i for i in super()._non_default_intents() if not i.startswith(EXTERNAL_PREFIX)]
 
 

@@ -32,7 +32,7 @@ def cmd_agents_add(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `agents add` to routing.cli's parser."""
     p = sub.add_parser("agents", help="support agents")
     agents_sub = p.add_subparsers(dest="agents_command", required=True)

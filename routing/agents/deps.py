@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, Response, status
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+
 from routing.agents.models import Agent
 from routing.agents.service import TOKEN_TTL, agent_for_token, csrf_matches
 from routing.db import SessionDep

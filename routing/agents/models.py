@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from routing.db import Base
 from clock import utcnow
+from routing.db import Base
 from routing.sqltypes import UTCDateTime
 
 AGENT_STATUSES = ("online", "away", "offline")

@@ -7,13 +7,15 @@ import hmac
 import secrets
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import Any, cast
 
 from pwdlib import PasswordHash
 from sqlalchemy import delete, select
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
-from routing.agents.models import AGENT_STATUSES, Agent, AgentQueue, AgentToken
 from clock import utcnow
+from routing.agents.models import AGENT_STATUSES, Agent, AgentQueue, AgentToken
 
 TOKEN_TTL = timedelta(hours=12)
 
@@ -66,7 +68,9 @@ def agent_for_token(session: Session, token: str, now: datetime | None = None) -
 
 def revoke(session: Session, token: str) -> bool:
     """Invalidate a login token (sign-out); False when it was unknown."""
-    return bool(session.execute(delete(AgentToken).where(AgentToken.token_hash == _digest(token))).rowcount)
+    deleted = cast("CursorResult[Any]",
+                   session.execute(delete(AgentToken).where(AgentToken.token_hash == _digest(token))))
+    return bool(deleted.rowcount)
 
 
 def csrf_token(token: str) -> str:

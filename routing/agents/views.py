@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi import APIRouter, HTTPException, Request, Response, status
 
+from clock import utcnow
 from routing.agents import service
 from routing.agents.deps import AgentDep, clear_session_cookie, set_session_cookie
 from routing.agents.models import Agent
 from routing.agents.schemas import AgentOut, LoginIn, LoginOut, MeOut, QueueCountsOut, StatusIn
 from routing.db import SessionDep
 from routing.policy.deps import PolicyDep
-from routing.policy.definition import Policy
 from routing.queues import service as queues
-from clock import utcnow
 
 router = APIRouter(prefix="/api/v1/agent", tags=["agent"])
 
@@ -75,5 +74,6 @@ def my_queues(agent: AgentDep, session: SessionDep,
         cfg = policy.queue(name)
         out.append(QueueCountsOut(name=name, display_name=cfg.display_name if cfg else name,
                                   open=cfg.business_hours.is_open(now) if cfg else False,
-                                  **counts[name]))  # type: ignore[arg-type]
+                                  waiting=counts[name].waiting, in_progress=counts[name].in_progress,
+                                  oldest_waiting_at=counts[name].oldest_waiting_at))
     return out

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from routing.db import Base
 from clock import utcnow
+from routing.db import Base
 from routing.sqltypes import UTCDateTime
 
 

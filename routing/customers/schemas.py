@@ -1,13 +1,12 @@
-"""API shapes of customers (see notes/routing_api.md)."""
+"""API shapes of customers."""
 
 from __future__ import annotations
-
 
 from pydantic import BaseModel, Field
 
 from routing.customers.models import Customer
-from routing.sqltypes import UtcDatetime
 from routing.policy.definition import Policy
+from routing.sqltypes import UtcDatetime
 from routing.tiers.models import CustomerTier
 from routing.tiers.service import effective_tier
 
@@ -26,7 +25,7 @@ class CustomerOut(BaseModel):
     tier_policy_version: str
 
     @classmethod
-    def build(cls, policy: Policy, customer: Customer, row: CustomerTier | None) -> "CustomerOut":
+    def build(cls, policy: Policy, customer: Customer, row: CustomerTier | None) -> CustomerOut:
         """From the models; an active manual override wins."""
         current = effective_tier(policy, customer, row)
         return cls(id=customer.id, external_id=customer.external_id, name=customer.name, email=customer.email,

@@ -5,13 +5,13 @@ from __future__ import annotations
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from routing.errors import NotFound
+from clock import utcnow
 from routing.customers.models import Customer
 from routing.customers.schemas import CustomerIn
+from routing.errors import NotFound
 from routing.orders.models import Order
 from routing.orders.service import list_orders
 from routing.policy.definition import Policy
-from clock import utcnow
 from routing.tiers import service as tiers
 from routing.tiers.models import CustomerTier
 

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, Query
 
-from routing.db import SessionDep
-from routing.errors import InvalidField
 from routing.auth import require_service_token
 from routing.customers import service
 from routing.customers.deps import FoundCustomer
 from routing.customers.schemas import CustomerOut, TierOverrideIn
+from routing.db import SessionDep
+from routing.errors import InvalidField
 from routing.policy.deps import PolicyDep
-from routing.policy.definition import Policy
 from routing.tiers import service as tiers
 
 router = APIRouter(prefix="/api/v1/customers", tags=["customers"], dependencies=[Depends(require_service_token)])

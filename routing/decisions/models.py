@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from routing.db import Base
 from clock import utcnow
+from routing.db import Base
 from routing.sqltypes import UTCDateTime
 
 

@@ -65,7 +65,8 @@ def decide(policy: Policy, given: DecisionInput) -> Decision:
                         f"(limit {rules.max_bot_failures} for this tier).")
     if given.human_requests >= 1:
         return Decision("self_service", None, rules.base_priority, None,
-                        f"{who} asked for a person once; the assistant tries first and connects them if they ask again.",
+                        f"{who} asked for a person once; the assistant tries first and connects them if they ask "
+                        "again.",
                         "self_service.first_human_request", tier, True, policy.version)
     return Decision("self_service", None, rules.base_priority, None,
                     f"{who}: the assistant can handle '{topic}'.", "self_service", tier, rules.proactive_offer,

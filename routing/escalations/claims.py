@@ -18,17 +18,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any, cast
 
 from sqlalchemy import BigInteger, ColumnElement, case, func, literal, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
+from clock import utcnow
 from routing.agents.models import Agent
 from routing.escalations import outbox
 from routing.escalations.flows import transition
 from routing.escalations.models import Escalation
 from routing.escalations.service import AtCapacity, EscalationNotFound, announce
 from routing.policy.definition import Policy
-from clock import utcnow
 
 CLAIMABLE = ("waiting", "callback_requested", "ticket")
 JOINED_MESSAGE = "{agent} from our support team has joined the chat and can see our conversation so far."
@@ -55,8 +57,9 @@ def _lock_agent(session: Session, agent_id: int, now: datetime) -> Agent:
 
 
 def _assign(session: Session, esc: Escalation, agent: Agent, now: datetime, kind: str) -> Escalation | None:
-    taken = session.execute(update(Escalation).where(Escalation.id == esc.id, Escalation.status == esc.status)
-                            .values(agent_id=agent.id).execution_options(synchronize_session=False)).rowcount
+    taken = cast("CursorResult[Any]", session.execute(
+        update(Escalation).where(Escalation.id == esc.id, Escalation.status == esc.status)
+        .values(agent_id=agent.id).execution_options(synchronize_session=False))).rowcount
     if taken != 1:
         session.rollback()
         return None
@@ -93,8 +96,8 @@ def claim_next(session: Session, agent_id: int, policy: Policy, queues: Iterable
 
 
 def claim(session: Session, agent_id: int, escalation_id: int, now: datetime | None = None) -> Escalation | None:
-    """Assign one specific escalation (waiting, or a callback/ticket) to the agent. EscalationNotFound when it is not in a
-    queue the agent serves; None when someone else got it first; AtCapacity when the agent is full."""
+    """Assign one specific escalation (waiting, or a callback/ticket) to the agent. EscalationNotFound when it is not
+    in a queue the agent serves; None when someone else got it first; AtCapacity when the agent is full."""
     now = now or utcnow()
     session.commit()  # end what the session had open: the claim's first statement is the agent-row write
     agent = _lock_agent(session, agent_id, now)

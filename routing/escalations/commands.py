@@ -20,7 +20,7 @@ def cmd_escalations_expire(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `escalations expire` to routing.cli's parser."""
     p = sub.add_parser("escalations", help="escalations")
     esc_sub = p.add_subparsers(dest="escalations_command", required=True)

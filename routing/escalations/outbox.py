@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from clock import utcnow
 from routing.escalations.models import OutboxItem
 from routing.escalations.relay import RasaRelay
-from clock import utcnow
 from routing.webhooks import notify_waiting
 
 _ADDED = "outbox_added"
@@ -47,7 +47,7 @@ def _dispatch(item: OutboxItem, relay: RasaRelay) -> None:
     elif item.kind == "end_handoff":
         relay.end_handoff(item.conversation_id, p["status"], p.get("disposition"))
     elif item.kind == "webhook":
-        notify_waiting(p["url"], p["escalation"])
+        notify_waiting(relay.http, p["url"], p["escalation"])
     else:
         raise ValueError(f"unknown outbox kind {item.kind!r}")
 
@@ -74,7 +74,7 @@ def deliver_due(session: Session, relay: RasaRelay, now: datetime | None = None,
             continue  # an earlier item of this conversation is not delivered yet
         try:
             _dispatch(item, relay)
-        except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried
+        except Exception as exc:
             item.attempts += 1
             item.last_error = f"{type(exc).__name__}: {exc}"[:2000]
             item.next_attempt_at = now + timedelta(seconds=min(2**item.attempts, MAX_BACKOFF_SECONDS))

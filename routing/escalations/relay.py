@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from routing.webhooks import post_json
+from routing.webhooks import OutgoingHttp
 
 
 class RasaRelay:
-    """Talks to Rasa's HTTP API (token auth). Each call retries a few times, then raises for the outbox to retry."""
+    """Talks to Rasa's HTTP API (token auth) through the service's one outgoing client (`http`, also used for
+    queue webhooks). Each call retries a few times, then raises for the outbox to retry."""
 
-    def __init__(self, rasa_url: str, rasa_token: str, timeout: float = 5.0, attempts: int = 3) -> None:
+    def __init__(self, rasa_url: str, rasa_token: str, http: OutgoingHttp | None = None, attempts: int = 3) -> None:
         self.rasa_url = rasa_url.rstrip("/")
         self.rasa_token = rasa_token
-        self.timeout = timeout
-        self.attempts = attempts
+        self.http = http or OutgoingHttp(attempts=attempts)
 
-    def _post(self, path: str, params: dict[str, str], body: object) -> None:
-        post_json(f"{self.rasa_url}{path}", body, params={**params, "token": self.rasa_token},
-                  timeout=self.timeout, attempts=self.attempts)
+    def _post(self, path: str, params: dict[str, str], body: object, attempts: int | None = None) -> None:
+        self.http.post_json(f"{self.rasa_url}{path}", body, params={**params, "token": self.rasa_token},
+                            attempts=attempts)
 
     def send_agent_message(self, conversation_id: str, text: str, agent_name: str) -> None:
         """Append a bot-uttered event carrying the agent's text; Rasa sends it to the customer's latest channel.
@@ -35,9 +35,8 @@ class RasaRelay:
         """Tell the customer's conversation that their queue moved (`event` "moved") or their team closed ("closed");
         the bot's action_queue_update reads the escalation's status and updates the widget. One attempt: the next
         change sends a fresh update, so a lost one is not retried."""
-        post_json(f"{self.rasa_url}/conversations/{conversation_id}/trigger_intent",
-                  {"name": "EXTERNAL_queue_update", "entities": {"queue_event": event}},
-                  params={"output_channel": "latest", "token": self.rasa_token}, timeout=self.timeout, attempts=1)
+        self._post(f"/conversations/{conversation_id}/trigger_intent", {"output_channel": "latest"},
+                   {"name": "EXTERNAL_queue_update", "entities": {"queue_event": event}}, attempts=1)
 
     def end_handoff(self, conversation_id: str, status: str, disposition: str | None) -> None:
         """Resume the bot: trigger EXTERNAL_handoff_ended with the outcome as entities."""

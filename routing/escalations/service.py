@@ -5,24 +5,25 @@ the outbox (see routing.live and routing.escalations.outbox)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from clock import utcnow
 from routing.agents.models import Agent
 from routing.customers import service as customers
 from routing.customers.models import Customer
-from routing.escalations import outbox
 from routing.errors import Conflict, InvalidField, NotFound
+from routing.escalations import outbox
 from routing.escalations.flows import InvalidTransition, record, transition
 from routing.escalations.models import OPEN_STATUSES, Escalation, EscalationEvent, Message, Note
 from routing.escalations.schemas import Contact, EscalationIn, EscalationStatusOut, EscalationSummary
 from routing.live import queue_event
-from routing.queues import service as queues
 from routing.policy.definition import Policy, QueueDefinition
-from clock import utcnow
+from routing.queues import service as queues
+
 
 class EscalationNotFound(NotFound):
     """No such escalation (or not one the caller may see)."""
@@ -56,7 +57,7 @@ def status_out(session: Session, esc: Escalation, policy: Policy, now: datetime 
         id=esc.id, conversation_id=esc.conversation_id, status=esc.status, queue=esc.queue,
         queue_display_name=cfg.display_name if cfg else esc.queue, position=position,
         estimated_wait_seconds=eta, queue_open=cfg.business_hours.is_open(now) if cfg else False,
-        staffed=online > 0, alternative=esc.alternative, expires_at=esc.expires_at,  # type: ignore[arg-type]
+        staffed=online > 0, alternative=esc.alternative, expires_at=esc.expires_at,
         next_open_at=queues.next_open_at(cfg.business_hours, now) if cfg else None,
         closes_at=queues.closes_at(cfg.business_hours, now) if cfg else None,
         queue_timezone=cfg.business_hours.timezone if cfg else None)
@@ -65,7 +66,8 @@ def status_out(session: Session, esc: Escalation, policy: Policy, now: datetime 
 def _queue(policy: Policy, name: str) -> QueueDefinition:
     cfg = policy.queue(name)
     if cfg is None:
-        raise InvalidField(("body", "queue"), f"unknown queue {name!r}; known: {', '.join(q.name for q in policy.queues)}")
+        known = ", ".join(q.name for q in policy.queues)
+        raise InvalidField(("body", "queue"), f"unknown queue {name!r}; known: {known}")
     return cfg
 
 
@@ -103,6 +105,7 @@ def create(session: Session, data: EscalationIn, policy: Policy, now: datetime |
         if customer is not None:
             data = data.model_copy(update={"contact": Contact(email=customer.email, name=customer.name)})
     online, _ = queues.online_capacity(session, cfg.name)
+    alternative: Literal["callback", "ticket"] | None
     if not cfg.business_hours.is_open(now):
         status = "callback_requested" if cfg.out_of_hours == "callback" else "ticket"
         alternative, expires_at = cfg.out_of_hours, None
@@ -205,7 +208,8 @@ def _close(session: Session, esc: Escalation, agent: Agent, to_status: str, disp
     _mine(esc, agent)
     codes = queues.dispositions(policy)
     if disposition is not None and disposition not in codes:
-        raise InvalidField(("body", "disposition"), f"unknown disposition {disposition!r}; use one of {', '.join(codes)}")
+        raise InvalidField(("body", "disposition"),
+                           f"unknown disposition {disposition!r}; use one of {', '.join(codes)}")
     now = utcnow()
     kind = "resolved" if to_status == "resolved" else "handed_back"
     transition(session, esc, to_status, kind, f"agent:{agent.login}", now, reason=note or disposition or "",
@@ -268,6 +272,11 @@ def expire_due(session: Session, now: datetime | None = None, limit: int = 500) 
     return len(due)
 
 
+def _columns(esc: Escalation) -> dict[str, Any]:
+    """Every column of the escalation's row, by name."""
+    return {column.key: getattr(esc, column.key) for column in Escalation.__table__.columns}
+
+
 def visible_to(esc: Escalation, agent: Agent) -> bool:
     """Agents see only escalations of queues they serve (and the ones they handle)."""
     return esc.queue in agent.queues or esc.agent_id == agent.id
@@ -292,7 +301,7 @@ def list_closed(session: Session, statuses: list[str], since: datetime | None, l
     if since is not None:
         query = query.where(Escalation.closed_at >= since)
     rows = session.execute(query.order_by(Escalation.closed_at, Escalation.id).limit(limit)).all()
-    return [{**{c: getattr(esc, c) for c in esc.__table__.columns.keys()}, "customer_name": name}
+    return [{**_columns(esc), "customer_name": name}
             for esc, name in rows]
 
 
@@ -303,7 +312,7 @@ def detail(session: Session, esc: Escalation, policy: Policy) -> dict[str, Any]:
     events = session.scalars(select(EscalationEvent).where(EscalationEvent.escalation_id == esc.id)
                              .order_by(EscalationEvent.id)).all()
     panel = customers.agent_panel(session, esc.customer_id) if esc.customer_id is not None else None
-    return {**{c: getattr(esc, c) for c in esc.__table__.columns.keys()},
+    return {**_columns(esc),
             "customer_name": panel["name"] if panel else None, "customer": panel,
             "messages": messages, "notes": notes, "events": events,
             "dispositions": queues.dispositions(policy),

@@ -13,22 +13,32 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session, sessionmaker
 
 from routing.agents.deps import AgentDep
-from routing.agents.models import Agent
 from routing.agents.service import agent_for_token
+from routing.auth import require_service_token
 from routing.db import SessionDep
 from routing.errors import Conflict, InvalidField
-from routing.auth import require_service_token
 from routing.escalations import claims, service
 from routing.escalations.models import CLOSED_STATUSES, Escalation
-from routing.escalations.schemas import (AbandonIn, AgentTextIn, CallbackIn, CannedReplyOut, ClaimIn,
-                                         ClosedEscalationOut, CustomerMessageIn, EscalationDetail, EscalationIn,
-                                         EscalationStatusOut, EscalationSummary, HandbackIn, IdOut, ResolveIn,
-                                         TransferIn)
+from routing.escalations.schemas import (
+    AbandonIn,
+    AgentTextIn,
+    CallbackIn,
+    CannedReplyOut,
+    ClaimIn,
+    ClosedEscalationOut,
+    CustomerMessageIn,
+    EscalationDetail,
+    EscalationIn,
+    EscalationStatusOut,
+    EscalationSummary,
+    HandbackIn,
+    IdOut,
+    ResolveIn,
+    TransferIn,
+)
 from routing.live import HEARTBEAT
 from routing.policy.deps import PolicyDep
-from routing.policy.definition import Policy
 from routing.sqltypes import UtcDatetime
-
 
 service_router = APIRouter(prefix="/api/v1", tags=["escalations (bot)"], dependencies=[Depends(require_service_token)])
 agent_router = APIRouter(prefix="/api/v1/agent", tags=["escalations (agent)"])
@@ -58,8 +68,8 @@ def closed_escalations(session: SessionDep,
     statuses = [s.strip() for s in status_.split(",") if s.strip()]
     unknown = sorted(set(statuses) - set(CLOSED_STATUSES))
     if not statuses or unknown:
-        raise InvalidField(("query", "status"),
-                           f"Unknown closed status {', '.join(unknown) or '(empty)'}; use {', '.join(CLOSED_STATUSES)}.")
+        raise InvalidField(("query", "status"), f"Unknown closed status {', '.join(unknown) or '(empty)'}; "
+                                                f"use {', '.join(CLOSED_STATUSES)}.")
     return service.list_closed(session, statuses, since, limit)
 
 

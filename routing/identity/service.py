@@ -22,6 +22,16 @@ def issue_token(secret: str, external_id: str, ttl: timedelta = timedelta(hours=
     return jwt.encode({"sub": external_id, "iat": now, "exp": now + ttl}, secret, algorithm=ALGORITHM)
 
 
+def _instant(claims: dict[str, object], name: str) -> float | None:
+    """A time claim as Unix seconds; None when absent; IdentityError when it is not a number."""
+    value = claims.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise IdentityError("The sign-in token is not valid.")
+    return float(value)
+
+
 def verify_token(secret: str, token: str) -> str:
     """The verified external id (`sub`) of a valid HS256 token with iat and exp.
 
@@ -34,14 +44,13 @@ def verify_token(secret: str, token: str) -> str:
                                      "verify_nbf": False})
     except jwt.InvalidTokenError as exc:
         raise IdentityError("The sign-in token is not valid.") from exc
-    now = utcnow().timestamp()
-    times = [claims.get(name) for name in ("iat", "exp", "nbf")]
-    if any(t is not None and (isinstance(t, bool) or not isinstance(t, (int, float))) for t in times):
+    now, leeway = utcnow().timestamp(), LEEWAY.total_seconds()
+    issued, expires, not_before = (_instant(claims, "iat"), _instant(claims, "exp"), _instant(claims, "nbf"))
+    if issued is None or expires is None:
         raise IdentityError("The sign-in token is not valid.")
-    issued, expires, not_before = times
-    if expires <= now - LEEWAY.total_seconds():
+    if expires <= now - leeway:
         raise IdentityError("The sign-in token has expired.")
-    if issued > now + LEEWAY.total_seconds() or (not_before is not None and not_before > now + LEEWAY.total_seconds()):
+    if issued > now + leeway or (not_before is not None and not_before > now + leeway):
         raise IdentityError("The sign-in token is not valid yet.")
     subject = claims.get("sub")
     if not isinstance(subject, str) or not subject:

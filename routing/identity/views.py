@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 
-from routing.db import SessionDep
 from routing.auth import require_service_token
 from routing.customers import service as customers
 from routing.customers.schemas import CustomerOut
+from routing.db import SessionDep
 from routing.errors import NotFound
 from routing.identity.schemas import OrderEmailIn, TokenIn, VerifiedCustomer
 from routing.identity.service import IdentityError, verify_token
 from routing.policy.deps import PolicyDep
-from routing.policy.definition import Policy
 
 router = APIRouter(prefix="/api/v1/identity", tags=["identity"], dependencies=[Depends(require_service_token)])
 NO_ORDER = "No order matches that number and email."

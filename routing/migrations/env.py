@@ -1,4 +1,4 @@
-"""Alembic environment: the URL comes from the Config built by routing.cli.alembic_config."""
+"""Alembic environment: the URL comes from the Config built by routing.db.alembic_config."""
 
 from alembic import context
 from sqlalchemy import create_engine
@@ -10,7 +10,10 @@ config = context.config
 
 
 def run_migrations_online() -> None:
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise RuntimeError("no sqlalchemy.url: build the Alembic config with routing.db.alembic_config")
+    engine = create_engine(url)
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=Base.metadata,
                           render_as_batch=connection.dialect.name == "sqlite")

@@ -39,7 +39,7 @@ class Order(Base):
     invoice_number: Mapped[str | None] = mapped_column(String(32))
     shipping_address: Mapped[str | None] = mapped_column(String(500))
 
-    items: Mapped[list["OrderItem"]] = relationship(
+    items: Mapped[list[OrderItem]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderItem.id", lazy="selectin"
     )
 

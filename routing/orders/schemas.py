@@ -1,4 +1,4 @@
-"""API shapes of orders (see notes/routing_api.md); money goes out as decimal strings."""
+"""API shapes of orders; money goes out as decimal strings."""
 
 from __future__ import annotations
 
@@ -59,15 +59,15 @@ class OrderOut(BaseModel):
     returnable_until: date | None
 
     @classmethod
-    def build(cls, order: Order, estimate: DeliveryEstimate | None, returnable_until: date | None) -> "OrderOut":
+    def build(cls, order: Order, estimate: DeliveryEstimate | None, returnable_until: date | None) -> OrderOut:
         """The API shape of `order`, with its delivery estimate and the last day a return can be started."""
-        return cls(number=order.number, status=order.status, placed_at=order.placed_at,  # type: ignore[arg-type]
+        return cls(number=order.number, status=order.status, placed_at=order.placed_at,
                    shipped_at=order.shipped_at, delivered_at=order.delivered_at, carrier=order.carrier,
                    tracking_number=order.tracking_number, total=money(order.total_cents) or "0.00",
                    currency=order.currency,
                    items=[OrderItemOut(sku=i.sku, name=i.name, quantity=i.quantity,
                                        unit_price=money(i.unit_price_cents) or "0.00") for i in order.items],
-                   return_status=order.return_status, refund_status=order.refund_status,  # type: ignore[arg-type]
+                   return_status=order.return_status, refund_status=order.refund_status,
                    refund_amount=money(order.refund_cents), invoice_number=order.invoice_number,
                    shipping_address=order.shipping_address,
                    estimated_delivery=None if estimate is None else DeliveryEstimateOut(

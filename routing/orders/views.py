@@ -3,19 +3,19 @@ shop's order sync (create/update recompute the tier)."""
 
 from __future__ import annotations
 
-from typing import Annotated, TypeVar
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
+from fastapi import APIRouter, Depends, Path, Query, status
 
-from routing.db import SessionDep
+from clock import utcnow
 from routing.auth import require_service_token
+from routing.db import SessionDep
 from routing.orders import service
 from routing.orders.delivery import estimate_delivery
 from routing.orders.models import Order
 from routing.orders.schemas import OrderIn, OrderList, OrderOut, OrderUpdate, ReturnOut, ShippingAddressIn
-from routing.policy.deps import PolicyDep
 from routing.policy.definition import Policy
-from clock import utcnow
+from routing.policy.deps import PolicyDep
 
 router = APIRouter(prefix="/api/v1", tags=["orders"], dependencies=[Depends(require_service_token)])
 OrderNumber = Annotated[str, Path(max_length=32)]

@@ -28,7 +28,7 @@ class TierDefinition(_Strict):
     min_clv: float | None = None
 
     @model_validator(mode="after")
-    def _one_threshold(self) -> "TierDefinition":
+    def _one_threshold(self) -> TierDefinition:
         if (self.min_clv_percentile is None) == (self.min_clv is None):
             raise ValueError(f"tier {self.name}: give exactly one of min_clv_percentile or min_clv")
         return self
@@ -63,7 +63,7 @@ class BusinessHours(_Strict):
         return value
 
     @model_validator(mode="after")
-    def _open_before_close(self) -> "BusinessHours":
+    def _open_before_close(self) -> BusinessHours:
         if self.open >= self.close:
             raise ValueError(f"open {self.open} must be before close {self.close}")
         return self
@@ -128,7 +128,7 @@ class TransitDays(_Strict):
     max: int = Field(ge=0)
 
     @model_validator(mode="after")
-    def _min_before_max(self) -> "TransitDays":
+    def _min_before_max(self) -> TransitDays:
         if self.min > self.max:
             raise ValueError(f"transit min {self.min} is above max {self.max}")
         return self
@@ -192,7 +192,7 @@ class Policy(_Strict):
     canned_replies: list[CannedReply] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _cross_references(self) -> "Policy":
+    def _cross_references(self) -> Policy:
         errors: list[str] = []
         tier_names = [t.name for t in self.tiers]
         queue_names = [q.name for q in self.queues]

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from fastapi import APIRouter, Depends
 
 from routing.auth import require_service_token
 from routing.policy import service
 from routing.policy.deps import PolicyDep
-from routing.policy.definition import Policy
 from routing.policy.schemas import PolicySummary
 
 router = APIRouter(prefix="/api/v1", tags=["policy"], dependencies=[Depends(require_service_token)])

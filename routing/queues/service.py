@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from clock import utcnow
 from routing.agents.models import Agent, AgentQueue
 from routing.escalations.models import Escalation
 from routing.policy.definition import WEEKDAYS, BusinessHours, Policy, QueueDefinition
-from clock import utcnow
 
 RECENT_HANDLED = 20
 DEFAULT_HANDLE_SECONDS = 300  # assumed handling time until a queue has history
@@ -80,10 +80,10 @@ def online_capacity(session: Session, queue: str) -> tuple[int, int]:
         .where(AgentQueue.queue == queue, Agent.status == "online")))
     if not agents:
         return 0, 0
-    loads = dict(session.execute(
+    loads: dict[int | None, int] = dict(session.execute(
         select(Escalation.agent_id, func.count()).where(
             Escalation.agent_id.in_([a.id for a in agents]), Escalation.status.in_(("assigned", "active")))
-        .group_by(Escalation.agent_id)).all())
+        .group_by(Escalation.agent_id)).tuples().all())
     return len(agents), sum(max(a.max_chats - loads.get(a.id, 0), 0) for a in agents)
 
 
@@ -96,7 +96,7 @@ def average_handle_seconds(session: Session, queue: str) -> float:
         .order_by(Escalation.closed_at.desc()).limit(RECENT_HANDLED)).all()
     if not rows:
         return float(DEFAULT_HANDLE_SECONDS)
-    return sum((c - a).total_seconds() for a, c in rows) / len(rows)
+    return float(sum((c - a).total_seconds() for a, c in rows)) / len(rows)
 
 
 def effective_priority(esc: Escalation, policy: Policy, now: datetime) -> int:
@@ -146,17 +146,24 @@ def availability(session: Session, queue: QueueDefinition, now: datetime | None 
                         out_of_hours=queue.out_of_hours, now=now)
 
 
-def live_counts(session: Session, queues: list[str]) -> dict[str, dict[str, object]]:
+@dataclass
+class LiveCounts:
+    """A queue's waiting and in-progress (assigned + active) escalations, and when the oldest waiting one came."""
+
+    waiting: int = 0
+    in_progress: int = 0
+    oldest_waiting_at: datetime | None = None
+
+
+def live_counts(session: Session, queues: list[str]) -> dict[str, LiveCounts]:
     """Per queue: waiting, assigned+active, and the oldest waiting escalation's creation time."""
-    counts: dict[str, dict[str, object]] = {q: {"waiting": 0, "in_progress": 0, "oldest_waiting_at": None}
-                                            for q in queues}
+    counts = {q: LiveCounts() for q in queues}
     for queue, status, n, oldest in session.execute(
             select(Escalation.queue, Escalation.status, func.count(), func.min(Escalation.created_at))
             .where(Escalation.queue.in_(queues), Escalation.status.in_(("waiting", "assigned", "active")))
-            .group_by(Escalation.queue, Escalation.status)):
+            .group_by(Escalation.queue, Escalation.status)).tuples():
         if status == "waiting":
-            counts[queue]["waiting"] = n
-            counts[queue]["oldest_waiting_at"] = oldest
+            counts[queue].waiting, counts[queue].oldest_waiting_at = n, oldest
         else:
-            counts[queue]["in_progress"] = int(counts[queue]["in_progress"]) + n  # type: ignore[call-overload]
+            counts[queue].in_progress += n
     return counts

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, Depends
 
-from fastapi import APIRouter, Depends, HTTPException, status
-
+from routing.auth import require_service_token
 from routing.db import SessionDep
 from routing.errors import NotFound
-from routing.auth import require_service_token
 from routing.policy.deps import PolicyDep
-from routing.policy.definition import Policy
 from routing.queues import service
 
 router = APIRouter(prefix="/api/v1/queues", tags=["queues"], dependencies=[Depends(require_service_token)])

@@ -77,6 +77,6 @@ def notify_changes(changes: list[QueueChange], send: Callable[[str, str], None])
         try:
             send(change.conversation_id, change.event)
             sent += 1
-        except Exception:  # noqa: BLE001 - one unreachable conversation must not stop the others' updates
+        except Exception:
             log.warning("queue update for %s not delivered", change.conversation_id, exc_info=True)
     return sent

@@ -23,9 +23,9 @@ class TierShare:
 
 def tier_shares(session: Session, policy: Policy) -> list[TierShare]:
     """Computed tiers (highest first) with their share of customers and of 12-month revenue."""
-    rows = dict((t, (n, r)) for t, n, r in session.execute(
+    rows = {t: (n, r) for t, n, r in session.execute(
         select(CustomerTier.tier, func.count(), func.coalesce(func.sum(CustomerTier.revenue_12m_cents), 0))
-        .group_by(CustomerTier.tier)).tuples())
+        .group_by(CustomerTier.tier)).tuples()}
     customers = sum(n for n, _ in rows.values()) or 1
     revenue = sum(max(int(r), 0) for _, r in rows.values()) or 1
     return [TierShare(t, rows.get(t, (0, 0))[0], int(rows.get(t, (0, 0))[1]), rows.get(t, (0, 0))[0] / customers,

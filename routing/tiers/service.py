@@ -6,14 +6,15 @@ import bisect
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
-from sqlalchemy import case, delete, func, insert, select
+from sqlalchemy import Select, case, delete, func, insert, select
 from sqlalchemy.orm import Session
 
+from clock import utcnow
 from routing.customers.models import Customer
 from routing.orders.models import Order
 from routing.policy.definition import Policy
-from clock import utcnow
 from routing.tiers.models import CustomerTier
 
 
@@ -42,7 +43,7 @@ class EffectiveTier:
     overridden: bool
 
 
-def _features_query(since: datetime):  # type: ignore[no-untyped-def]
+def _features_query(since: datetime) -> Select[Any]:
     valid = Order.status != "cancelled"
     refunded = case((Order.refund_status == "refunded", func.coalesce(Order.refund_cents, 0)), else_=0)
     net = Order.total_cents - refunded
@@ -65,13 +66,14 @@ def _features_query(since: datetime):  # type: ignore[no-untyped-def]
     )
 
 
-def load_features(session: Session, now: datetime, window_months: int, customer_id: int | None = None) -> list[Features]:
+def load_features(session: Session, now: datetime, window_months: int, customer_id: int | None = None
+                  ) -> list[Features]:
     """Features of every customer (or of one) computed in a single aggregate query."""
     query = _features_query(now - timedelta(days=round(window_months * 365 / 12)))
     if customer_id is not None:
         query = query.where(Customer.id == customer_id)
     rows = session.execute(query).all()
-    return [Features(cid, int(r12), int(n12), int(rt), int(nt), int(ret), int(sc), _aware(last), _aware(created))
+    return [Features(cid, int(r12), int(n12), int(rt), int(nt), int(ret), int(sc), _aware(last), _aware(created) or now)
             for cid, created, sc, r12, n12, rt, nt, ret, last in rows]
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
+
 from clock import utcnow
 
 STATIC = Path(__file__).resolve().parent / "static"

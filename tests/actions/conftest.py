@@ -77,7 +77,7 @@ def routing_url(tmp_path_factory: pytest.TempPathFactory, policy_file: Path) -> 
         CONCIERGE_IDENTITY_SECRET="action-tests-identity-secret",
         CONCIERGE_ENV="development",
     )
-    log = open(folder / "routing.log", "w")
+    log = open(folder / "routing.log", "w")  # noqa: SIM115 - the service writes to it until the session ends
     subprocess.run([str(ROUTING_PYTHON), "-m", "routing.cli", "init", "--demo-customers", "300"],
                    cwd=ROOT, env=env, check=True, stdout=log, stderr=subprocess.STDOUT)
     proc = subprocess.Popen([str(ROUTING_PYTHON), "-m", "routing.cli", "serve"],

@@ -6,10 +6,10 @@ from typing import Any
 
 import httpx
 import pytest
+from helpers import demo_customer, is_handoff_announcement, run, says, verified_slots
 
 from actions.decisions import ActionRoute
 from actions.messages import MESSAGES
-from helpers import demo_customer, is_handoff_announcement, run, says, verified_slots
 
 
 def check_said(slots: dict[str, Any], said: list[str], intent: str) -> None:

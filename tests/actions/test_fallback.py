@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 import httpx
+from helpers import demo_customer, is_handoff_announcement, make_tracker, run, slot_values, texts, verified_slots
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.fallback import (
@@ -15,7 +16,6 @@ from actions.fallback import (
     ActionFallback,
 )
 from actions.messages import INTENT_TITLES, MESSAGES
-from helpers import demo_customer, is_handoff_announcement, make_tracker, run, slot_values, texts, verified_slots
 
 
 def unclear_tracker(ranking: list[tuple[str, float]], slots: dict[str, Any] | None = None) -> Any:

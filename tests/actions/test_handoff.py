@@ -6,6 +6,8 @@ import asyncio
 from typing import Any
 
 import httpx
+from conftest import routing_down
+from helpers import demo_customer, make_tracker, slot_values, texts, verified_slots
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -18,8 +20,6 @@ from actions.handoff import (
     escalate,
 )
 from actions.messages import MESSAGES
-from conftest import routing_down
-from helpers import demo_customer, make_tracker, slot_values, texts, verified_slots
 
 
 def _run(action: Action, tracker: Tracker, domain: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
@@ -60,7 +60,7 @@ def test_an_escalation_survives_a_routing_outage(routing_url: str, domain: dict[
                 "offer_human": False, "decision_id": 1}
     dispatcher = CollectingDispatcher()
     with routing_down(routing_url):
-        events = asyncio.run(escalate(dispatcher, tracker, "complaint", decision))  # type: ignore[arg-type]
+        events = asyncio.run(escalate(dispatcher, tracker, "complaint", decision))
     assert texts(dispatcher) == [MESSAGES["handoff_pending"]]
     kept = slot_values(events)["pending_escalation"]
     assert kept["packet"]["transcript"][-1]["text"] == "This is unacceptable"

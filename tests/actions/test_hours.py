@@ -12,14 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from conftest import queue_hours
+from helpers import demo_customer, make_tracker, run, says, slot_values, texts, verified_slots
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.decisions import ActionRoute
 from actions.handoff import ActionQueueUpdate
 from actions.hours import DAY_NAMES, WEEKDAYS
 from clock import utcnow
-from conftest import queue_hours
-from helpers import demo_customer, make_tracker, run, says, slot_values, texts, verified_slots
 
 NEW_YORK_WEEKDAYS = {"timezone": "America/New_York", "days": ["mon", "tue", "wed", "thu", "fri"],
                      "open": "09:00", "close": "17:00"}

@@ -6,11 +6,11 @@ import asyncio
 from typing import Any
 
 import httpx
+from helpers import demo_customer, make_tracker, slot_values
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.decisions import ActionRoute
 from actions.identity import ActionSessionStart
-from helpers import demo_customer, make_tracker, slot_values
 
 
 def start_session(tracker_metadata: dict[str, Any] | None, domain: dict[str, Any],

@@ -9,17 +9,25 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import routing_down
+from helpers import make_tracker, slot_values, verified_slots
 from rasa_sdk import Action
 from rasa_sdk.executor import CollectingDispatcher
 
-from clock import utcnow
 from actions.messages import MESSAGES, YES_NO
-from actions.order_changes import (ActionCancelOrder, ActionChangeAddress, ActionCheckAddressChange,
-                                   ActionConfirmAddressChange, ActionKeepOrder, ActionOfferCancellation,
-                                   ActionOfferReturn, ActionStartReturn, ValidateShippingAddressForm)
+from actions.order_changes import (
+    ActionCancelOrder,
+    ActionChangeAddress,
+    ActionCheckAddressChange,
+    ActionConfirmAddressChange,
+    ActionKeepOrder,
+    ActionOfferCancellation,
+    ActionOfferReturn,
+    ActionStartReturn,
+    ValidateShippingAddressForm,
+)
 from actions.orders import ActionDeliveryEstimate
-from conftest import routing_down
-from helpers import make_tracker, slot_values, verified_slots
+from clock import utcnow
 
 NUMBERS = itertools.count(950_001)
 OLD_ADDRESS = "1 Old Road, Springfield 10001, US"
@@ -75,8 +83,7 @@ def run(action: Action, domain: dict[str, Any], slots: dict[str, Any], intent: s
     tracker = make_tracker(slots=slots, intent=intent, text=text)
     if asked_by:
         tracker.events.insert(0, {"event": "action", "name": asked_by})
-    result = action.run(dispatcher, tracker, domain)
-    events = asyncio.run(result) if asyncio.iscoroutine(result) else result
+    events = asyncio.run(action.run(dispatcher, tracker, domain))
     return slot_values(events), dispatcher.messages
 
 

@@ -6,12 +6,12 @@ import asyncio
 from typing import Any
 
 import httpx
+from helpers import demo_customer, demo_orders, make_tracker, slot_values, texts, verified_slots
 from rasa_sdk import Action
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.messages import MESSAGES
 from actions.orders import ActionInvoice, ActionOrderStatus, ActionRefundStatus
-from helpers import demo_customer, demo_orders, make_tracker, slot_values, texts, verified_slots
 
 
 def run(action: Action, domain: dict[str, Any], slots: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:

@@ -6,11 +6,11 @@ import asyncio
 from typing import Any
 
 import httpx
+from helpers import demo_customer, demo_orders, make_tracker, slot_values, texts, verified_slots
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.messages import MESSAGES
 from actions.verification import MAX_ATTEMPTS, ValidateVerifyOrderForm, normalise_order_number
-from helpers import demo_customer, demo_orders, make_tracker, slot_values, texts, verified_slots
 
 
 def validate(domain: dict[str, Any], slots: dict[str, Any] | None = None,

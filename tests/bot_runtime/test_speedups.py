@@ -42,7 +42,8 @@ def test_an_invalid_action_response_is_refused_with_rasas_message(response: dict
 RESPONSES = [
     {"events": [{"event": "slot", "name": "tier", "value": "gold", "timestamp": None},
                 {"event": "action", "name": "action_listen"}, {"event": "reminder"}], "responses": [{"text": "hi"}]},
-    {"events": [{"event": "user", "text": None}, {"event": "bot", "text": "x"}, {"event": "active_loop", "name": None}]},
+    {"events": [{"event": "user", "text": None}, {"event": "bot", "text": "x"},
+                {"event": "active_loop", "name": None}]},
     {},
     {"events": [{"event": "slot", "name": "a"}]},
     {"events": [{"event": "slot", "name": "a", "value": None, "metadata": 3}]},

@@ -120,7 +120,7 @@ class _EchoBot(BaseHTTPRequestHandler):
 
     requests: list[str] = []
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server naming
+    def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         type(self).requests.append(body["sender"])
         replies = [] if body["message"] == "silence" else [{"recipient_id": body["sender"], "text": "ok"}]

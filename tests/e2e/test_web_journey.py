@@ -7,10 +7,10 @@ customer sees the reply labelled with the agent's name; the agent hands back and
 
 from __future__ import annotations
 
-import pytest
 import uuid
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from launcher.settings import ROOT, StackSettings

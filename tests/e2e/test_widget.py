@@ -232,7 +232,7 @@ def test_phone_sized_screen(browser: Browser, stack: StackSettings) -> None:
 def another_site(html: str) -> Iterator[str]:
     """A page of some other website (its own origin on this machine) serving `html`; yields its URL."""
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        def do_GET(self) -> None:
             body = html.encode()
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")

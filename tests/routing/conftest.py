@@ -15,12 +15,16 @@ from sqlalchemy.orm import Session, sessionmaker
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-import routing.models  # noqa: E402,F401
 from pg import drop_database, fresh_database  # noqa: E402
-from routing.db import upgrade  # noqa: E402
-from routing.db import Base, make_engine  # noqa: E402
-from routing.policy.loader import load_policy  # noqa: E402
+
+import routing.models  # noqa: E402,F401
+from routing.db import (  # noqa: E402
+    Base,
+    make_engine,
+    upgrade,
+)
 from routing.policy.definition import Policy  # noqa: E402
+from routing.policy.loader import load_policy  # noqa: E402
 from routing.settings import Settings  # noqa: E402
 
 PG_DB = "concierge_test_routing1"
@@ -94,6 +98,14 @@ def client(settings: Settings, demo_db: sessionmaker[Session]) -> Iterator[TestC
         yield test_client
 
 
-# ---- human support (routing-2): hs_* fixtures, defined in fixtures_human_support.py ---------------------------
-from fixtures_human_support import (hs_app, hs_client, hs_database_url, hs_db_url, hs_pg_url, hs_policy,  # noqa: E402,F401
-                                     hs_recorder, hs_sessions)
+# ---- human support: hs_* fixtures, defined in fixtures_human_support.py ---------------------------
+from fixtures_human_support import (  # noqa: E402,F401
+    hs_app,
+    hs_client,
+    hs_database_url,
+    hs_db_url,
+    hs_pg_url,
+    hs_policy,
+    hs_recorder,
+    hs_sessions,
+)

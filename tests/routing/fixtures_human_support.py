@@ -13,19 +13,17 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import yaml
-
-import routing.models  # noqa: F401  (every table on Base.metadata)
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pg import drop_database, fresh_database
 from sqlalchemy import Engine, delete
 from sqlalchemy.orm import Session, sessionmaker
 
+import routing.models  # noqa: F401  (every table on Base.metadata)
+from launcher.settings import ALWAYS_OPEN, write_policy_copy
 from routing.agents.service import create_agent
 from routing.app import create_app
-from routing.db import upgrade
-from pg import drop_database, fresh_database
-from routing.db import Base, make_engine
+from routing.db import Base, make_engine, upgrade
 from routing.settings import ROOT, Settings
 
 HS_PG_DB = "concierge_test_routing2"
@@ -34,14 +32,9 @@ SERVICE_TOKEN = "test-service-token"
 
 def hs_policy_file(directory: Path, closed: tuple[str, ...] = ()) -> Path:
     """The project's policy with every queue open around the clock, except `closed` queues (never open)."""
-    raw = yaml.safe_load((ROOT / "routing" / "policy.yml").read_text(encoding="utf-8"))
-    for queue in raw["queues"]:
-        queue["business_hours"] = {"timezone": "UTC", "open": "00:00", "close": "24:00",
-                                   "days": [] if queue["name"] in closed else
-                                   ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]}
-    path = directory / f"policy-{'-'.join(closed) or 'open'}.yml"
-    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
-    return path
+    never = {name: {**ALWAYS_OPEN, "days": []} for name in closed}
+    return write_policy_copy(ROOT / "routing" / "policy.yml", directory / f"policy-{'-'.join(closed) or 'open'}.yml",
+                             hours=never, default=ALWAYS_OPEN)
 
 
 @pytest.fixture(scope="session")
@@ -101,7 +94,7 @@ def hs_recorder() -> Iterator[Recorder]:
     rec = Recorder()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server API
+        def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"null")
             parts = urlsplit(self.path)
             with rec.lock:

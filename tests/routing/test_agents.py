@@ -26,7 +26,8 @@ def test_demo_agents_login_and_status(hs_client: TestClient, hs_sessions: sessio
         assert login.json()["token"] not in {t.token_hash for t in s.scalars(select(AgentToken))}
     headers = {"Authorization": f"Bearer {login.json()['token']}"}
     assert hs_client.get("/api/v1/queues/vip/availability", headers=BOT).json()["staffed"] is False
-    assert hs_client.post("/api/v1/agent/status", json={"status": "online"}, headers=headers).json()["status"] == "online"
+    online = hs_client.post("/api/v1/agent/status", json={"status": "online"}, headers=headers)
+    assert online.json()["status"] == "online"
     assert hs_client.get("/api/v1/queues/vip/availability", headers=BOT).json()["online_agents"] == 1
     bad = hs_client.post("/api/v1/agent/status", json={"status": "asleep"}, headers=headers)
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "status"]
@@ -36,7 +37,7 @@ def test_agents_add_command(hs_db_url: str, hs_policy: Path, hs_client: TestClie
                             monkeypatch: object, capsys: object) -> None:
     env = {"CONCIERGE_DATABASE_URL": hs_db_url, "CONCIERGE_POLICY_FILE": str(hs_policy)}
     for key, value in env.items():
-        monkeypatch.setenv(key, value)  # type: ignore[attr-defined]
+        monkeypatch.setenv(key, value)
     from routing.settings import get_settings
 
     get_settings.cache_clear()
@@ -52,4 +53,4 @@ def test_agents_add_command(hs_db_url: str, hs_policy: Path, hs_client: TestClie
         get_settings.cache_clear()
     me = hs_client.get("/api/v1/agent/me", headers=agent_headers(hs_client, "dana")).json()
     assert me["queues"] == ["general", "vip"] and me["max_chats"] == 5
-    assert "unknown nope" in capsys.readouterr().out  # type: ignore[attr-defined]
+    assert "unknown nope" in capsys.readouterr().out

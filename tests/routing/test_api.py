@@ -1,4 +1,4 @@
-"""HTTP API of customers, orders, identity and decisions (see notes/routing_api.md)."""
+"""HTTP API of customers, orders, identity and decisions."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from routing.decisions.models import RoutingDecision
 from clock import utcnow
+from routing.decisions.models import RoutingDecision
 from routing.settings import Settings
 
 SECRET = "test-identity-secret-of-32-bytes-or-more"
@@ -90,8 +90,8 @@ def test_verify_token_valid_expired_forged_unknown(client: TestClient) -> None:
     now = utcnow()
     expired = jwt.encode({"sub": "demo-gold", "iat": now - timedelta(hours=2), "exp": now - timedelta(hours=1)},
                          SECRET, algorithm="HS256")
-    forged = jwt.encode({"sub": "demo-platinum", "iat": now, "exp": now + timedelta(hours=1)}, "a-guessed-secret-of-32-bytes-or-more",
-                        algorithm="HS256")
+    forged = jwt.encode({"sub": "demo-platinum", "iat": now, "exp": now + timedelta(hours=1)},
+                        "a-guessed-secret-of-32-bytes-or-more", algorithm="HS256")
     no_exp = jwt.encode({"sub": "demo-gold", "iat": now}, SECRET, algorithm="HS256")
     unknown = jwt.encode({"sub": "ghost", "iat": now, "exp": now + timedelta(hours=1)}, SECRET, algorithm="HS256")
     for bad in (expired, forged, no_exp, unknown, "not-a-jwt"):

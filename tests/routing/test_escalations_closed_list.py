@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from fixtures_human_support import BOT, add_agent, agent_headers, packet
 from sqlalchemy.orm import Session, sessionmaker

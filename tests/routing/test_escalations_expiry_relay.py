@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import pytest
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from fixtures_human_support import Recorder
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from clock import utcnow
 from routing.escalations import outbox, service
 from routing.escalations.models import Escalation, OutboxItem
 from routing.escalations.relay import RasaRelay
 from routing.escalations.schemas import EscalationIn
 from routing.policy.loader import load_policy
-from clock import utcnow
 
 pytestmark = pytest.mark.clock  # about hours, SLAs, expiry or dates: CI runs it at other instants too
 

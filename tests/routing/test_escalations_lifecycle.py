@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
 import time
 
+import pytest
 from fastapi.testclient import TestClient
 from fixtures_human_support import BOT, Recorder, add_agent, agent_headers, packet
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,7 +14,7 @@ from routing.escalations.claims import JOINED_MESSAGE
 pytestmark = pytest.mark.clock  # about hours, SLAs, expiry or dates: CI runs it at other instants too
 
 
-def _wait_for(predicate, seconds: float = 5.0) -> bool:  # type: ignore[no-untyped-def]
+def _wait_for(predicate, seconds: float = 5.0) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if predicate():

@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from clock import utcnow
 from routing.orders.delivery import add_business_days, estimate_delivery
 from routing.orders.models import Order
 from routing.orders.service import start_return
-from routing.policy.loader import load_policy
 from routing.policy.definition import DeliveryPolicy, TransitDays
-from clock import utcnow
+from routing.policy.loader import load_policy
 
 pytestmark = pytest.mark.clock  # about hours, SLAs, expiry or dates: CI runs it at other instants too
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from routing.decisions.rules import DecisionInput, decide
-from routing.policy.loader import PolicyError, parse_policy
 from routing.policy.definition import Policy
+from routing.policy.loader import PolicyError, parse_policy
 
 pytestmark = pytest.mark.clock  # about hours, SLAs, expiry or dates: CI runs it at other instants too
 
@@ -48,7 +48,7 @@ def test_missing_rules_for_a_tier_and_not_yaml() -> None:
 
 
 def run(policy: Policy, tier: str, intent: str = "track_order", failures: int = 0, requests: int = 0,
-        verified: bool = True):  # type: ignore[no-untyped-def]
+        verified: bool = True):
     return decide(policy, DecisionInput(tier, intent, failures, requests, verified))
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from fixtures_human_support import BOT, Recorder, packet
 from sqlalchemy.orm import Session, sessionmaker

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from fixtures_human_support import BOT, add_agent, agent_headers, hs_policy_file, hs_settings, packet
 from sqlalchemy.orm import Session, sessionmaker

@@ -7,12 +7,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from clock import utcnow
 from routing.customers.schemas import CustomerIn
 from routing.customers.service import create_customer, get_by_external_id
 from routing.orders.schemas import OrderIn, OrderUpdate
 from routing.orders.service import create_order, update_order
 from routing.policy.definition import Policy
-from clock import utcnow
 from routing.tiers import service as tiers
 from routing.tiers.models import CustomerTier
 from routing.tiers.service import Features, classify, clv_of, reason_text
@@ -23,11 +23,11 @@ NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)
 
 
 def features(**kw: object) -> Features:
-    base = dict(customer_id=1, revenue_12m_cents=1_420_000, orders_12m=31, revenue_total_cents=2_000_000,
-                orders_total=40, returns=0, support_contacts=0, last_order_at=NOW - timedelta(days=3),
-                created_at=NOW - timedelta(days=730))
+    base = {"customer_id": 1, "revenue_12m_cents": 1_420_000, "orders_12m": 31, "revenue_total_cents": 2_000_000,
+                "orders_total": 40, "returns": 0, "support_contacts": 0, "last_order_at": NOW - timedelta(days=3),
+                "created_at": NOW - timedelta(days=730)}
     base.update(kw)
-    return Features(**base)  # type: ignore[arg-type]
+    return Features(**base)
 
 
 def test_clv_formula(policy: Policy) -> None:
@@ -78,7 +78,7 @@ def test_new_order_recomputes_tier_incrementally(demo_db: sessionmaker[Session],
     with demo_db.begin() as session:
         customer = create_customer(session, policy, CustomerIn(external_id="new-1", name="New One",
                                                                email="New.One@example.com"))
-        assert session.get(CustomerTier, customer.id).tier == "bronze"  # type: ignore[union-attr]
+        assert session.get(CustomerTier, customer.id).tier == "bronze"
         for k in range(12):
             create_order(session, policy, OrderIn(number=f"N-{k}", customer_external_id="new-1", status="delivered",
                                                   placed_at=utcnow() - timedelta(days=10 + k), total_cents=150_000))
@@ -94,7 +94,7 @@ def test_new_order_recomputes_tier_incrementally(demo_db: sessionmaker[Session],
 
 def test_override_wins_until_it_expires(demo_db: sessionmaker[Session], policy: Policy) -> None:
     with demo_db.begin() as session:
-        customer, row = get_by_external_id(session, "cust-00001")  # type: ignore[misc]
+        customer, row = get_by_external_id(session, "cust-00001")
         computed = tiers.effective_tier(policy, customer, row)
         assert not computed.overridden
         tiers.set_override(session, policy, customer, "gold", "key account", "alice",

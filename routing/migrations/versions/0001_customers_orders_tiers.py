@@ -1,4 +1,4 @@
-"""Customers, orders, order items, customer tiers and the routing-decision audit (routing-1).
+"""Customers, orders, order items, customer tiers and the routing-decision audit.
 
 Revision ID: 0001
 Revises: 

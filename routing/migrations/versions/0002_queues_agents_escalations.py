@@ -1,4 +1,4 @@
-"""Human support: agents, their queues and tokens, escalations with audit events, messages, notes, outbox (routing-2).
+"""Human support: agents, their queues and tokens, escalations with audit events, messages, notes, outbox.
 
 Revision ID: 0002
 Revises: 0001

@@ -1,4 +1,4 @@
-"""When a return was requested, so that asking again gives the same send-back date (routing-3).
+"""When a return was requested, so that asking again gives the same send-back date.
 
 Revision ID: 0003
 Revises: 0002

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Lint (ruff) and types (mypy, strict): the routing runtime's code, then the bot's code against the bot runtime's
+# packages (Python 3.10, Rasa SDK). Both tools are pinned in requirements/routing.lock; config in pyproject.toml.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/routing/bin
+status=0
+"$BIN/ruff" check . || status=1
+"$BIN/mypy" routing launcher bench clock || status=1
+"$BIN/mypy" --python-executable .venv/bot/bin/python --python-version 3.10 actions bot_policies bot_runtime scripts \
+  clock || status=1
+exit $status

@@ -1,0 +1,41 @@
+"""The one outgoing HTTP client: retries, then the last error; connections reused (fast tests beside the real ones
+in test_webhooks.py and test_escalations_expiry_relay.py, which talk to a real HTTP server)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from routing.escalations.relay import RasaRelay
+from routing.webhooks import OutgoingHttp, notify_waiting
+
+
+def _recording(statuses: list[int]) -> tuple[httpx.MockTransport, list[httpx.Request]]:
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(statuses[min(len(seen), len(statuses)) - 1], json={})
+
+    return httpx.MockTransport(answer), seen
+
+
+def test_error_statuses_are_retried_then_raised() -> None:
+    transport, seen = _recording([500, 503, 200])
+    http = OutgoingHttp(attempts=3, backoff=0, transport=transport)
+    notify_waiting(http, "http://chat-tool.example/hook", {"id": 7})
+    assert len(seen) == 3 and seen[-1].url.path == "/hook"
+
+    transport, seen = _recording([502])
+    with pytest.raises(httpx.HTTPStatusError):
+        OutgoingHttp(attempts=2, backoff=0, transport=transport).post_json("http://x.example/", {})
+    assert len(seen) == 2
+
+
+def test_a_queue_update_is_tried_once_with_the_token() -> None:
+    transport, seen = _recording([500])
+    relay = RasaRelay("http://rasa.example", "rasa-token", OutgoingHttp(attempts=3, backoff=0, transport=transport))
+    with pytest.raises(httpx.HTTPStatusError):
+        relay.queue_update("conv-1", "moved")
+    assert len(seen) == 1  # the next change sends a fresh update
+    assert seen[0].url.params["token"] == "rasa-token" and seen[0].url.path == "/conversations/conv-1/trigger_intent"
