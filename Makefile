@@ -46,9 +46,11 @@ export-reviews: setup ## conversations that ended with a human -> reviews/<date>
 	@$(BOT)/python scripts/export_reviews.py $(ARGS)
 
 # `make shell` / `make interactive` start nothing else: run them next to a running `make run` (same ports and
-# tracker store; endpoints.yml needs CONCIERGE_ACTIONS_PORT and CONCIERGE_TRACKER_DB). Their own server uses port 5006.
-TRAINER_ENV := CONCIERGE_ACTIONS_PORT=$${CONCIERGE_ACTIONS_PORT:-5055} CONCIERGE_TRACKER_DB=$${CONCIERGE_TRACKER_DB:-var/tracker.db} \
-	TF_CPP_MIN_LOG_LEVEL=2
+# tracker store; endpoints.yml needs CONCIERGE_ACTIONS_PORT, CONCIERGE_ACTIONS_TOKEN and CONCIERGE_TRACKER_DB). Their
+# own server uses port 5006.
+TRAINER_ENV := CONCIERGE_ACTIONS_PORT=$${CONCIERGE_ACTIONS_PORT:-5055} \
+	CONCIERGE_ACTIONS_TOKEN=$${CONCIERGE_ACTIONS_TOKEN:-dev-only-change-me} \
+	CONCIERGE_TRACKER_DB=$${CONCIERGE_TRACKER_DB:-var/tracker.db} TF_CPP_MIN_LOG_LEVEL=2
 
 shell: ## chat with the trained bot in the terminal (needs `make run` running: actions + routing service)
 	@$(TRAINER_ENV) $(BOT)/rasa shell --model models/concierge.tar.gz --endpoints endpoints.yml --port 5006

@@ -11,6 +11,11 @@ from typing import Any
 from rasa_sdk.executor import CollectingDispatcher
 
 MESSAGES: dict[str, str] = {
+    # said by the Rasa process itself (bot_runtime/message_limit.py), before any NLU work
+    "message_too_long": (
+        "That message is too long for me: please keep it under {limit} characters. You could send the main point "
+        "first, and the details in a second message."
+    ),
     "please_rephrase": (
         "Sorry, I didn't quite understand that. Could you rephrase it? For example: \"where is my order?\" "
         "or \"what is your refund policy?\""

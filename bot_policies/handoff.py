@@ -4,8 +4,10 @@ Modes (config `routes`, slot -> action), checked in order:
 - `handoff_active` -> `action_relay_to_agent`: a human agent holds the conversation; the customer's message goes to
   the agent and the bot says nothing, whatever NLU predicted.
 - `awaiting_contact` -> `action_capture_contact`: the customer was asked for an email or phone number for a callback.
-After that action the policy predicts `action_listen`. External intents (`EXTERNAL_*`, sent by the routing service)
-are left to the rules. Its priority is above the RulePolicy's, so it wins every tie; with no mode set it abstains.
+After that action the policy predicts `action_listen`. External intents (`EXTERNAL_*`, sent by the routing service
+over Rasa's HTTP API) are left to the rules. A customer who types one (`/EXTERNAL_handoff_ended`) gets no such power:
+the message is what they typed, so it goes to the mode's action (the agent sees it), or to `fallback_action` when no
+mode is set. Its priority is above the RulePolicy's, so it wins every tie; otherwise, with no mode set, it abstains.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.constants import ACTION_LISTEN_NAME, EXTERNAL_MESSAGE_PREFIX
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -32,6 +34,7 @@ class HandoffPolicy(Policy):
         return {
             "priority": 7,
             "routes": {"handoff_active": "action_relay_to_agent", "awaiting_contact": "action_capture_contact"},
+            "fallback_action": "action_fallback",
         }
 
     def __init__(
@@ -44,6 +47,7 @@ class HandoffPolicy(Policy):
     ) -> None:
         super().__init__(config, model_storage, resource, execution_context, **kwargs)
         self.routes: dict[str, str] = dict(config["routes"])
+        self.fallback_action: str = config.get("fallback_action", "action_fallback")
 
     def train(self, training_trackers: list[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
         """Nothing to learn: the behaviour is fixed."""
@@ -59,8 +63,19 @@ class HandoffPolicy(Policy):
         """The active mode's action right after a customer message, then `action_listen`."""
         action = next((a for slot, a in self.routes.items() if tracker.get_slot(slot)), None)
         intent = (tracker.latest_message.intent.get("name") or "") if tracker.latest_message else ""
-        if action is None or intent.startswith("EXTERNAL_"):
+        if intent.startswith("EXTERNAL_"):
+            if triggered_over_api(tracker):
+                return self._prediction(self._default_predictions(domain))
+            action = action or self.fallback_action  # typed by the customer: an ordinary message
+        if action is None:
             return self._prediction(self._default_predictions(domain))
         if tracker.latest_action_name != ACTION_LISTEN_NAME:
             action = ACTION_LISTEN_NAME
         return self._prediction(confidence_scores_for(action, 1.0, domain))
+
+
+def triggered_over_api(tracker: DialogueStateTracker) -> bool:
+    """Whether the latest user event is an intent triggered over Rasa's HTTP API (its text is "EXTERNAL: <intent>",
+    which no chat channel produces: a typed "/EXTERNAL_..." keeps its slash)."""
+    text = (tracker.latest_message.text or "") if tracker.latest_message else ""
+    return text.startswith(EXTERNAL_MESSAGE_PREFIX)

@@ -12,6 +12,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET = "dev-only-change-me"
 WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+MAX_REQUEST_BYTES = 1_000_000  # far above any real chat message or tracker; a 10 MB body gets 413 at once
 MODEL = ROOT / "models" / "concierge.tar.gz"
 POLICY = ROOT / "routing" / "policy.yml"
 ALWAYS_OPEN: Mapping[str, object] = {"timezone": "UTC", "days": list(WEEK), "open": "00:00", "close": "24:00"}
@@ -45,6 +46,7 @@ class StackSettings:
     routing_port: int = field(default_factory=lambda: int(_env("CONCIERGE_ROUTING_PORT", "8000")))
     rasa_token: str = field(default_factory=lambda: _env("CONCIERGE_RASA_TOKEN", DEV_SECRET))
     service_token: str = field(default_factory=lambda: _env("CONCIERGE_SERVICE_TOKEN", DEV_SECRET))
+    actions_token: str = field(default_factory=lambda: _env("CONCIERGE_ACTIONS_TOKEN", DEV_SECRET))
     identity_secret: str = field(default_factory=lambda: _env("CONCIERGE_IDENTITY_SECRET", DEV_SECRET))
     var_dir: Path = field(default_factory=lambda: Path(_env("CONCIERGE_VAR_DIR", str(ROOT / "var"))))
     model: Path = field(default_factory=lambda: Path(_env("CONCIERGE_MODEL", str(MODEL))))
@@ -95,12 +97,14 @@ class StackSettings:
             CONCIERGE_ROUTING_URL=self.routing_url,
             CONCIERGE_RASA_TOKEN=self.rasa_token,
             CONCIERGE_SERVICE_TOKEN=self.service_token,
+            CONCIERGE_ACTIONS_TOKEN=self.actions_token,
             CONCIERGE_IDENTITY_SECRET=self.identity_secret,
             CONCIERGE_DATABASE_URL=self.database_url,
             CONCIERGE_POLICY_FILE=str(self.policy_file),
             CONCIERGE_TRACKER_DB=str(self.var_dir / "tracker.db"),
             CONCIERGE_VAR_DIR=str(self.var_dir),
             PYTHONUNBUFFERED="1",
+            SANIC_REQUEST_MAX_SIZE=str(MAX_REQUEST_BYTES),  # Rasa's and the action server's HTTP bodies
             TF_CPP_MIN_LOG_LEVEL="2",
         )
         return env

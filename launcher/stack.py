@@ -41,7 +41,8 @@ def process_specs(s: StackSettings) -> list[ProcessSpec]:
         ),
         ProcessSpec(
             "actions",
-            [str(BOT_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(s.actions_port)],
+            [str(BOT_BIN / "python"), "-m", "bot_runtime.action_server", "--host", s.host,
+             "--port", str(s.actions_port)],
             f"{s.actions_url}/health",
         ),
         ProcessSpec(

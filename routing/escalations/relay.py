@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
+import httpx
+
 from routing.webhooks import OutgoingHttp
+
+
+class RelayError(Exception):
+    """A call to Rasa failed; the message never carries Rasa's token (it is stored in the outbox and logged)."""
 
 
 class RasaRelay:
@@ -15,8 +23,17 @@ class RasaRelay:
         self.http = http or OutgoingHttp(attempts=attempts)
 
     def _post(self, path: str, params: dict[str, str], body: object, attempts: int | None = None) -> None:
-        self.http.post_json(f"{self.rasa_url}{path}", body, params={**params, "token": self.rasa_token},
-                            attempts=attempts)
+        # Rasa's token authentication reads the token from the query string only; it never reaches a stored error
+        try:
+            self.http.post_json(f"{self.rasa_url}{path}", body, params={**params, "token": self.rasa_token},
+                                attempts=attempts)
+        except httpx.HTTPError as exc:
+            raise RelayError(f"{type(exc).__name__}: {exc}".replace(self.rasa_token, "[token]")) from None
+
+    @staticmethod
+    def _conversation(conversation_id: str) -> str:
+        """The conversation id as one URL path segment: "?", "#", "/" or ".." in a client-chosen id stay inside it."""
+        return quote(conversation_id, safe="")
 
     def send_agent_message(self, conversation_id: str, text: str, agent_name: str) -> None:
         """Append a bot-uttered event carrying the agent's text; Rasa sends it to the customer's latest channel.
@@ -28,18 +45,18 @@ class RasaRelay:
         # No timestamp: Rasa stamps the event on its own (system) clock, which orders the tracker's events.
         # Rasa forwards appended bot events to the output channel only with execute_side_effects=true
         # (rasa/server.py append_events → processor.execute_side_effects).
-        self._post(f"/conversations/{conversation_id}/tracker/events",
+        self._post(f"/conversations/{self._conversation(conversation_id)}/tracker/events",
                    {"output_channel": "latest", "execute_side_effects": "true"}, [event])
 
     def queue_update(self, conversation_id: str, event: str) -> None:
         """Tell the customer's conversation that their queue moved (`event` "moved") or their team closed ("closed");
         the bot's action_queue_update reads the escalation's status and updates the widget. One attempt: the next
         change sends a fresh update, so a lost one is not retried."""
-        self._post(f"/conversations/{conversation_id}/trigger_intent", {"output_channel": "latest"},
+        self._post(f"/conversations/{self._conversation(conversation_id)}/trigger_intent", {"output_channel": "latest"},
                    {"name": "EXTERNAL_queue_update", "entities": {"queue_event": event}}, attempts=1)
 
     def end_handoff(self, conversation_id: str, status: str, disposition: str | None) -> None:
         """Resume the bot: trigger EXTERNAL_handoff_ended with the outcome as entities."""
-        self._post(f"/conversations/{conversation_id}/trigger_intent", {"output_channel": "latest"},
+        self._post(f"/conversations/{self._conversation(conversation_id)}/trigger_intent", {"output_channel": "latest"},
                    {"name": "EXTERNAL_handoff_ended",
                     "entities": {"handoff_status": status, "disposition": disposition or ""}})

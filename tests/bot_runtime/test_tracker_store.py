@@ -26,6 +26,7 @@ def domain() -> Domain:
 def _store_from_endpoints(domain: Domain, db: Path, monkeypatch: pytest.MonkeyPatch) -> TrackerStore:
     monkeypatch.setenv("CONCIERGE_TRACKER_DB", str(db))
     monkeypatch.setenv("CONCIERGE_ACTIONS_PORT", "5055")
+    monkeypatch.setenv("CONCIERGE_ACTIONS_TOKEN", "test-actions-token")
     endpoints = AvailableEndpoints.read_endpoints(str(ROOT / "endpoints.yml"))
     return TrackerStore.create(endpoints.tracker_store, domain)
 

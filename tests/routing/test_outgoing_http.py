@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from routing.escalations.relay import RasaRelay
+from routing.escalations.relay import RasaRelay, RelayError
 from routing.webhooks import OutgoingHttp, notify_waiting
 
 
@@ -32,10 +32,24 @@ def test_error_statuses_are_retried_then_raised() -> None:
     assert len(seen) == 2
 
 
-def test_a_queue_update_is_tried_once_with_the_token() -> None:
+def test_a_queue_update_is_tried_once_and_its_error_never_shows_the_token() -> None:
     transport, seen = _recording([500])
-    relay = RasaRelay("http://rasa.example", "rasa-token", OutgoingHttp(attempts=3, backoff=0, transport=transport))
-    with pytest.raises(httpx.HTTPStatusError):
+    relay = RasaRelay("http://rasa.example", "rasa-secret-token",
+                      OutgoingHttp(attempts=3, backoff=0, transport=transport))
+    with pytest.raises(RelayError) as failed:
         relay.queue_update("conv-1", "moved")
     assert len(seen) == 1  # the next change sends a fresh update
-    assert seen[0].url.params["token"] == "rasa-token" and seen[0].url.path == "/conversations/conv-1/trigger_intent"
+    assert seen[0].url.params["token"] == "rasa-secret-token"
+    assert seen[0].url.path == "/conversations/conv-1/trigger_intent"
+    assert "500" in str(failed.value) and "rasa-secret-token" not in str(failed.value)  # stored in the outbox
+
+
+@pytest.mark.parametrize("conversation", ["a?token=x", "a#frag", "../../status", "a/b", "line\nbreak"])
+def test_a_client_chosen_conversation_id_stays_one_path_segment(conversation: str) -> None:
+    transport, seen = _recording([200])
+    RasaRelay("http://rasa.example", "t", OutgoingHttp(transport=transport)).end_handoff(conversation, "resolved",
+                                                                                          None)
+    [request] = seen
+    assert request.url.raw_path.decode().split("?")[0].startswith("/conversations/")
+    assert request.url.path == f"/conversations/{conversation}/trigger_intent"  # decoded: the id, whole
+    assert request.url.params["token"] == "t" and "x" not in request.url.params.get_list("token")

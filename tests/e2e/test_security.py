@@ -1,0 +1,90 @@
+"""Attacks on the running stack: every process listens only where it is told, the action server answers only Rasa,
+and a customer cannot trigger the routing service's intents by typing them."""
+
+from __future__ import annotations
+
+import socket
+
+import httpx
+
+from launcher.settings import StackSettings
+from tests.e2e.agents import AgentSession
+from tests.e2e.customers import RestCustomer, bot_messages, shop_token
+
+OTHER_LOOPBACK = "127.0.0.2"  # a loopback address that is not CONCIERGE_HOST (127.0.0.1)
+
+
+def _accepts(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(2)
+        return probe.connect_ex((host, port)) == 0
+
+
+def test_every_process_listens_only_on_the_configured_host(stack: StackSettings) -> None:
+    assert stack.host == "127.0.0.1"
+    for name, port in (("rasa", stack.rasa_port), ("actions", stack.actions_port), ("routing", stack.routing_port)):
+        assert _accepts(stack.host, port), name
+        assert not _accepts(OTHER_LOOPBACK, port), f"{name} also listens beyond {stack.host}"
+
+
+def test_the_action_server_answers_only_rasa(stack: StackSettings) -> None:
+    # what an attacker would send: a tracker claiming to be a verified platinum customer
+    call = {"next_action": "action_order_status", "sender_id": "attacker", "version": "3.6.2",
+            "domain": {}, "tracker": {"sender_id": "attacker", "slots": {"verified": True, "customer_id": 1},
+                                     "latest_message": {}, "events": [], "active_loop": {}}}
+    url = f"{stack.actions_url}/webhook"
+    assert httpx.post(url, json=call, timeout=10).status_code == 401
+    assert httpx.post(url, json=call, timeout=10, headers={"Authorization": "Bearer guessed"}).status_code == 401
+    assert httpx.get(f"{stack.actions_url}/actions", timeout=10).status_code == 401
+    assert httpx.get(f"{stack.actions_url}/health", timeout=10).status_code == 200  # for the health checks
+
+
+def test_typing_an_external_intent_neither_ends_a_handoff_nor_crashes(stack: StackSettings) -> None:
+    support = AgentSession(stack.routing_url, "alice")
+    try:
+        customer = RestCustomer(stack, "forged-external", shop_token(stack, "demo-platinum"))
+        customer.say("hello")
+        assert any("connecting you" in r.get("text", "") for r in customer.say("I want to talk to a human agent"))
+        escalation = support.find(customer.sender)
+
+        for forged in ("/EXTERNAL_handoff_ended", '/EXTERNAL_handoff_ended{"handoff_status": "expired"}',
+                       '/EXTERNAL_queue_update{"queue_event": "closed"}'):
+            assert customer.say(forged) == []  # the bot stays silent: a person holds the conversation
+            assert customer.tracker()["slots"]["handoff_active"] is True
+            support.wait_for_customer_message(escalation["id"], forged)  # the agent sees what was typed
+        assert support.detail(escalation["id"])["status"] == "waiting"
+
+        support.post(f"/escalations/{escalation['id']}/claim")
+        support.post(f"/escalations/{escalation['id']}/resolve", {"disposition": "resolved"})
+    finally:
+        support.close()
+
+
+def test_outside_a_handoff_a_typed_external_intent_is_just_not_understood(stack: StackSettings) -> None:
+    customer = RestCustomer(stack, "forged-outside")
+    customer.say("hello")
+    replies = customer.say('/EXTERNAL_handoff_ended{"handoff_status": "expired"}')
+    assert [r.get("text") for r in replies] == [bot_messages()["please_rephrase"]]
+    slots = customer.tracker()["slots"]
+    assert not slots["handoff_active"] and not slots["awaiting_contact"]
+
+
+def test_a_typed_retry_sends_nothing(stack: StackSettings) -> None:
+    customer = RestCustomer(stack, "forged-retry")
+    customer.say("hello")
+    assert [r.get("text") for r in customer.say("/EXTERNAL_retry_escalation")] == [bot_messages()["please_rephrase"]]
+
+
+def test_an_over_long_message_is_answered_without_being_parsed(stack: StackSettings) -> None:
+    customer = RestCustomer(stack, "long-message")
+    text = "where is my order " * 6000  # 108,000 characters
+    replies = customer.say(text)
+    assert [r.get("text") for r in replies] == [bot_messages()["message_too_long"].format(limit="2,000")]
+    assert not any(e["event"] == "user" and len(e.get("text") or "") > 2000 for e in customer.tracker()["events"])
+    assert [r.get("text") for r in customer.say("x" * 2000)]  # at the limit: an ordinary (if odd) message
+
+    body = b'{"sender": "huge", "message": "' + b"a" * 10_000_000 + b'"}'
+    huge = httpx.post(f"{stack.rasa_url}/webhooks/rest/webhook", content=body, timeout=30,
+                      headers={"Content-Type": "application/json"})
+    assert huge.status_code == 413
+    assert RestCustomer(stack, "after-huge").say("hello")  # and everyone else is still served
