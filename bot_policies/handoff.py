@@ -19,7 +19,8 @@ from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.core.constants import ACTION_LISTEN_NAME, EXTERNAL_MESSAGE_PREFIX
+from rasa.shared.constants import INTENT_MESSAGE_PREFIX
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -64,9 +65,9 @@ class HandoffPolicy(Policy):
         action = next((a for slot, a in self.routes.items() if tracker.get_slot(slot)), None)
         intent = (tracker.latest_message.intent.get("name") or "") if tracker.latest_message else ""
         if intent.startswith("EXTERNAL_"):
-            if triggered_over_api(tracker):
+            if not typed_by_customer(tracker):
                 return self._prediction(self._default_predictions(domain))
-            action = action or self.fallback_action  # typed by the customer: an ordinary message
+            action = action or self.fallback_action  # an ordinary message that names an internal intent
         if action is None:
             return self._prediction(self._default_predictions(domain))
         if tracker.latest_action_name != ACTION_LISTEN_NAME:
@@ -74,8 +75,10 @@ class HandoffPolicy(Policy):
         return self._prediction(confidence_scores_for(action, 1.0, domain))
 
 
-def triggered_over_api(tracker: DialogueStateTracker) -> bool:
-    """Whether the latest user event is an intent triggered over Rasa's HTTP API (its text is "EXTERNAL: <intent>",
-    which no chat channel produces: a typed "/EXTERNAL_..." keeps its slash)."""
+def typed_by_customer(tracker: DialogueStateTracker) -> bool:
+    """Whether the latest intent came from the customer's "/intent" shorthand (Rasa's RegexMessageHandler parses a
+    text that starts with "/"). The routing service's intents come over Rasa's HTTP API with the text
+    "EXTERNAL: <intent>", and NLU never predicts an EXTERNAL_* intent (they have no examples), so the slash is the
+    only way a customer can name one."""
     text = (tracker.latest_message.text or "") if tracker.latest_message else ""
-    return text.startswith(EXTERNAL_MESSAGE_PREFIX)
+    return text.startswith(INTENT_MESSAGE_PREFIX)
