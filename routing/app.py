@@ -19,6 +19,7 @@ from routing.escalations.relay import RasaRelay
 from routing.escalations.views import agent_router as agent_escalations_router
 from routing.escalations.views import service_router as escalations_router
 from routing.identity.views import router as identity_router
+from routing.inputs import BodyLimit
 from routing.orders.views import router as orders_router
 from routing.policy.views import router as policy_router
 from routing.queues.views import router as queues_router
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     if settings.env == "development":
         app.include_router(dev_router)
+    app.add_middleware(BodyLimit)
     errors.install(app)
     workers.install(app)
     app.mount("/static", StaticFiles(directory=web_views.STATIC), name="static")

@@ -7,8 +7,12 @@ own validation shape (`detail: [{loc, msg, type}]`), so clients read every inval
 
 from __future__ import annotations
 
+import json
+
 from fastapi import FastAPI, Request, status
-from fastapi.responses import JSONResponse
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
 
 
 class NotFound(Exception):
@@ -39,7 +43,13 @@ class InvalidField(Exception):
 
 
 def install(app: FastAPI) -> None:
-    """Register the handlers of these errors on `app`."""
+    """Register the handlers of these errors on `app`, and FastAPI's own 422 with ASCII-only JSON (its default
+    answer could not encode the refused input when that input held a lone surrogate, and became a 500)."""
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> Response:
+        body = json.dumps({"detail": jsonable_encoder(exc.errors())}, ensure_ascii=True)
+        return Response(body, status.HTTP_422_UNPROCESSABLE_CONTENT, media_type="application/json")
 
     @app.exception_handler(NotFound)
     async def _not_found(_: Request, exc: NotFound) -> JSONResponse:

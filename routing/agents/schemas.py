@@ -7,8 +7,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from routing.inputs import InputModel
 
-class LoginIn(BaseModel):
+
+class LoginIn(InputModel):
     """Agent credentials. `session`: "bearer" returns a token for API clients; "cookie" (the console) sets an
     HttpOnly session cookie instead and returns the CSRF token that its state-changing requests must send."""
 
@@ -46,7 +48,7 @@ class LoginOut(BaseModel):
     agent: AgentOut
 
 
-class StatusIn(BaseModel):
+class StatusIn(InputModel):
     """Set my availability."""
 
     status: Literal["online", "away", "offline"]

@@ -8,9 +8,10 @@ from fastapi import Depends
 
 from routing.customers.service import CustomerNotFound, CustomerWithTier, get_customer
 from routing.db import SessionDep
+from routing.inputs import PathId
 
 
-def customer_or_404(customer_id: int, session: SessionDep) -> CustomerWithTier:
+def customer_or_404(customer_id: PathId, session: SessionDep) -> CustomerWithTier:
     """The customer with their tier row; CustomerNotFound (404) when there is none."""
     found = get_customer(session, customer_id)
     if found is None:

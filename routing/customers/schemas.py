@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from routing.customers.models import Customer
+from routing.inputs import InputModel
 from routing.policy.definition import Policy
 from routing.sqltypes import UtcDatetime
 from routing.tiers.models import CustomerTier
@@ -32,7 +33,7 @@ class CustomerOut(BaseModel):
                    tier=current.tier, tier_reason=current.reason, tier_policy_version=current.policy_version)
 
 
-class CustomerIn(BaseModel):
+class CustomerIn(InputModel):
     """A new customer (CSV import, shop sync)."""
 
     external_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._@:-]+$")
@@ -47,7 +48,7 @@ class CustomerIn(BaseModel):
     support_contacts: int = Field(default=0, ge=0)
 
 
-class TierOverrideIn(BaseModel):
+class TierOverrideIn(InputModel):
     """A manual tier override with its author, reason and optional expiry."""
 
     tier: str = Field(min_length=1, max_length=32)

@@ -6,8 +6,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from routing.inputs import InputModel
 
-class DecisionIn(BaseModel):
+
+class DecisionIn(InputModel):
     """What the bot asks: who, about what, how the conversation went so far."""
 
     conversation_id: str = Field(min_length=1, max_length=128)

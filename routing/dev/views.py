@@ -7,7 +7,7 @@ They stand in for the shop: its login (the demo shop page signs a customer token
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from routing.auth import require_service_token
 from routing.customers import service as customers
@@ -15,11 +15,12 @@ from routing.db import SessionDep
 from routing.errors import NotFound
 from routing.identity.schemas import DemoTokenIn, TokenOut
 from routing.identity.service import issue_token
+from routing.inputs import InputModel
 
 router = APIRouter(include_in_schema=False)
 
 
-class ShopLogin(BaseModel):
+class ShopLogin(InputModel):
     """A demo shop sign-in: the shop's own login id of the customer."""
 
     external_id: str = Field(min_length=1, max_length=64)

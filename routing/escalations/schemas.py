@@ -7,10 +7,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from routing.inputs import InputModel
+
 Text = Field(min_length=1, max_length=4000)
 
 
-class TranscriptLine(BaseModel):
+class TranscriptLine(InputModel):
     """One line of the conversation before the handoff."""
 
     role: Literal["customer", "bot", "agent"]
@@ -18,7 +20,7 @@ class TranscriptLine(BaseModel):
     at: datetime | None = None
 
 
-class Contact(BaseModel):
+class Contact(InputModel):
     """How to reach the customer for a callback or ticket."""
 
     email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -26,7 +28,7 @@ class Contact(BaseModel):
     name: str | None = Field(default=None, max_length=120)
 
 
-class EscalationIn(BaseModel):
+class EscalationIn(InputModel):
     """The handoff packet the bot sends."""
 
     model_config = ConfigDict(extra="forbid")
@@ -38,7 +40,7 @@ class EscalationIn(BaseModel):
     tier_reason: str = Field(default="", max_length=2000)
     queue: str = Field(min_length=1, max_length=64)
     priority: int = Field(default=0, ge=0, le=1000)
-    sla_seconds: int | None = Field(default=None, gt=0)
+    sla_seconds: int | None = Field(default=None, gt=0, le=30 * 24 * 3600)
     reason: str = Field(default="", max_length=2000)
     rule: str = Field(default="", max_length=128)
     intent: str = Field(default="", max_length=128)
@@ -67,20 +69,20 @@ class EscalationStatusOut(BaseModel):
     queue_timezone: str | None = None  # the zone of the queue's opening hours, named when the bot states a time
 
 
-class CustomerMessageIn(BaseModel):
+class CustomerMessageIn(InputModel):
     """A customer's message during the handoff, forwarded by the bot."""
 
     text: str = Text
     idempotency_key: str = Field(min_length=1, max_length=128)
 
 
-class CallbackIn(BaseModel):
+class CallbackIn(InputModel):
     """The customer accepts a callback instead of waiting."""
 
     contact: Contact
 
 
-class AbandonIn(BaseModel):
+class AbandonIn(InputModel):
     """The customer left before a human finished."""
 
     reason: str = Field(default="customer left", max_length=500)
@@ -214,33 +216,33 @@ class ClosedEscalationOut(EscalationSummary):
     customer_name: str | None
 
 
-class ClaimIn(BaseModel):
+class ClaimIn(InputModel):
     """Which of my queues to claim from (all I serve when omitted)."""
 
     queues: list[str] | None = None
 
 
-class AgentTextIn(BaseModel):
+class AgentTextIn(InputModel):
     """A reply to the customer or an internal note."""
 
     text: str = Text
 
 
-class TransferIn(BaseModel):
+class TransferIn(InputModel):
     """Move the escalation to another queue."""
 
     queue: str = Field(min_length=1, max_length=64)
     reason: str = Field(min_length=1, max_length=500)
 
 
-class ResolveIn(BaseModel):
+class ResolveIn(InputModel):
     """Close with a disposition code from the policy file."""
 
     disposition: str = Field(min_length=1, max_length=64)
     note: str | None = Field(default=None, max_length=4000)
 
 
-class HandbackIn(BaseModel):
+class HandbackIn(InputModel):
     """Hand the conversation back to the bot."""
 
     disposition: str | None = Field(default=None, max_length=64)

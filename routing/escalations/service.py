@@ -100,9 +100,11 @@ def create(session: Session, data: EscalationIn, policy: Policy, now: datetime |
     if existing is not None:
         return existing, False
     cfg = _queue(policy, data.queue)
-    if data.contact is None and data.customer_id is not None:  # a known customer: reach them at their account
+    if data.customer_id is not None:
         customer = session.get(Customer, data.customer_id)
-        if customer is not None:
+        if customer is None:
+            raise InvalidField(("body", "customer_id"), "unknown customer")
+        if data.contact is None:  # a known customer: reach them at their account
             data = data.model_copy(update={"contact": Contact(email=customer.email, name=customer.name)})
     online, _ = queues.online_capacity(session, cfg.name)
     alternative: Literal["callback", "ticket"] | None

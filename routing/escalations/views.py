@@ -36,6 +36,7 @@ from routing.escalations.schemas import (
     ResolveIn,
     TransferIn,
 )
+from routing.inputs import PathId
 from routing.live import HEARTBEAT
 from routing.policy.deps import PolicyDep
 from routing.sqltypes import UtcDatetime
@@ -84,34 +85,34 @@ def open_escalation(conversation_id: Annotated[str, Query(min_length=1, max_leng
 
 
 @service_router.get("/escalations/{escalation_id}", response_model=EscalationStatusOut)
-def escalation_status(escalation_id: int, session: SessionDep, policy: PolicyDep) -> EscalationStatusOut:
+def escalation_status(escalation_id: PathId, session: SessionDep, policy: PolicyDep) -> EscalationStatusOut:
     """Status, position and wait estimate of one escalation."""
     return service.status_out(session, service.get(session, escalation_id), policy)
 
 
 @service_router.post("/escalations/{escalation_id}/customer-messages", response_model=IdOut,
                      status_code=status.HTTP_201_CREATED)
-def customer_message(escalation_id: int, body: CustomerMessageIn, session: SessionDep) -> IdOut:
+def customer_message(escalation_id: PathId, body: CustomerMessageIn, session: SessionDep) -> IdOut:
     """A customer's message during the handoff (stored once per idempotency key, shown live to agents)."""
     return IdOut(id=service.add_customer_message(session, escalation_id, body.text, body.idempotency_key).id)
 
 
 @service_router.post("/escalations/{escalation_id}/callback", response_model=EscalationStatusOut)
-def request_callback(escalation_id: int, body: CallbackIn, session: SessionDep, policy: PolicyDep
+def request_callback(escalation_id: PathId, body: CallbackIn, session: SessionDep, policy: PolicyDep
                      ) -> EscalationStatusOut:
     """The customer prefers to be called back (unstaffed queue, expired wait, out of hours)."""
     return service.status_out(session, service.request_callback(session, escalation_id, body.contact), policy)
 
 
 @service_router.post("/escalations/{escalation_id}/abandon", response_model=EscalationStatusOut)
-def abandon(escalation_id: int, body: AbandonIn, session: SessionDep, policy: PolicyDep) -> EscalationStatusOut:
+def abandon(escalation_id: PathId, body: AbandonIn, session: SessionDep, policy: PolicyDep) -> EscalationStatusOut:
     """The customer left the conversation."""
     return service.status_out(session, service.abandon(session, escalation_id, body.reason), policy)
 
 
 # ---- agent side -----------------------------------------------------------------------------------------------
 
-def visible_escalation(escalation_id: int, agent: AgentDep, session: SessionDep) -> Escalation:
+def visible_escalation(escalation_id: PathId, agent: AgentDep, session: SessionDep) -> Escalation:
     """The escalation of the path, if the signed-in agent may see it; 404 otherwise (nothing leaks)."""
     esc = session.get(Escalation, escalation_id)
     if esc is None or not service.visible_to(esc, agent):
@@ -158,7 +159,7 @@ def claim_next(agent: AgentDep, session: SessionDep, policy: PolicyDep, body: Cl
 
 @agent_router.post("/escalations/{escalation_id}/claim", response_model=EscalationDetail,
                    responses={409: {"description": "already taken, or I am at my max_chats"}})
-def claim_one(escalation_id: int, agent: AgentDep, session: SessionDep, policy: PolicyDep) -> dict[str, object]:
+def claim_one(escalation_id: PathId, agent: AgentDep, session: SessionDep, policy: PolicyDep) -> dict[str, object]:
     """Take one specific escalation (waiting, callback or ticket) of my queues."""
     esc = claims.claim(session, agent.id, escalation_id)
     if esc is None:

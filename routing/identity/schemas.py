@@ -5,18 +5,19 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from routing.customers.schemas import EMAIL_PATTERN, CustomerOut
+from routing.inputs import InputModel
 
 
-class TokenIn(BaseModel):
+class TokenIn(InputModel):
     token: str = Field(min_length=1, max_length=4096)
 
 
-class OrderEmailIn(BaseModel):
+class OrderEmailIn(InputModel):
     order_number: str = Field(min_length=1, max_length=32)
     email: str = Field(max_length=320, pattern=EMAIL_PATTERN)
 
 
-class DemoTokenIn(BaseModel):
+class DemoTokenIn(InputModel):
     external_id: str = Field(min_length=1, max_length=64)
 
 

@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from routing.inputs import InputModel
 from routing.orders.delivery import DeliveryEstimate
 from routing.orders.models import Order
 from routing.sqltypes import UtcDatetime
@@ -79,14 +80,14 @@ class OrderList(BaseModel):
     orders: list[OrderOut]
 
 
-class OrderItemIn(BaseModel):
+class OrderItemIn(InputModel):
     sku: str = Field(min_length=1, max_length=40)
     name: str = Field(min_length=1, max_length=200)
     quantity: int = Field(ge=1)
     unit_price_cents: int = Field(ge=0)
 
 
-class OrderIn(BaseModel):
+class OrderIn(InputModel):
     """A new order of an existing customer (shop sync, CSV import)."""
 
     number: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9-]+$")
@@ -107,8 +108,9 @@ class OrderIn(BaseModel):
     items: list[OrderItemIn] = Field(default_factory=list)
 
 
-class OrderUpdate(BaseModel):
-    """Changes to an order's fulfilment, return or refund state (only the fields given change)."""
+class OrderUpdate(InputModel):
+    """Changes to an order's fulfilment, return or refund state (only the fields given change; an order always has a
+    status, so `"status": null` is refused)."""
 
     status: OrderStatus | None = None
     shipped_at: UtcDatetime | None = None
@@ -119,11 +121,18 @@ class OrderUpdate(BaseModel):
     refund_status: RefundStatus | None = None
     refund_cents: int | None = Field(default=None, ge=0)
 
+    @field_validator("status", mode="before")
+    @classmethod
+    def _status_not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("an order always has a status")
+        return value
+
 
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
 
 
-class ShippingAddressIn(BaseModel):
+class ShippingAddressIn(InputModel):
     """A new shipping address: plain text, one or more lines, at most 500 characters."""
 
     address: str = Field(min_length=1, max_length=500)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query, status
 from clock import utcnow
 from routing.auth import require_service_token
 from routing.db import SessionDep
+from routing.inputs import PathId
 from routing.orders import service
 from routing.orders.delivery import estimate_delivery
 from routing.orders.models import Order
@@ -32,28 +33,28 @@ def _out(order: Order, policy: Policy) -> OrderOut:
 
 
 @router.get("/customers/{customer_id}/orders", response_model=OrderList)
-def list_orders(customer_id: int, session: SessionDep, policy: PolicyDep,
+def list_orders(customer_id: PathId, session: SessionDep, policy: PolicyDep,
                 limit: Annotated[int, Query(ge=1, le=50)] = 5) -> OrderList:
     """The customer's newest orders first."""
     return OrderList(orders=[_out(o, policy) for o in service.list_orders(session, customer_id, limit)])
 
 
 @router.get("/customers/{customer_id}/orders/{order_number}", response_model=OrderOut)
-def get_order(customer_id: int, order_number: OrderNumber, session: SessionDep, policy: PolicyDep) -> OrderOut:
+def get_order(customer_id: PathId, order_number: OrderNumber, session: SessionDep, policy: PolicyDep) -> OrderOut:
     """One order of this customer; 404 when it is someone else's or unknown."""
     return _out(service.owned_order(session, customer_id, order_number), policy)
 
 
 @router.post("/customers/{customer_id}/orders/{order_number}/cancel", response_model=OrderOut,
              responses={404: {"description": NO_ORDER}, 409: {"description": "the order has already shipped"}})
-def cancel_order(customer_id: int, order_number: OrderNumber, session: SessionDep, policy: PolicyDep) -> OrderOut:
+def cancel_order(customer_id: PathId, order_number: OrderNumber, session: SessionDep, policy: PolicyDep) -> OrderOut:
     """Cancel the customer's order before it ships; cancelling a cancelled order again changes nothing."""
     return _out(service.cancel_order(session, policy, customer_id, order_number), policy)
 
 
 @router.put("/customers/{customer_id}/orders/{order_number}/shipping-address", response_model=OrderOut,
             responses={404: {"description": NO_ORDER}, 409: {"description": "the order has already shipped"}})
-def change_shipping_address(customer_id: int, order_number: OrderNumber, body: ShippingAddressIn,
+def change_shipping_address(customer_id: PathId, order_number: OrderNumber, body: ShippingAddressIn,
                             session: SessionDep, policy: PolicyDep) -> OrderOut:
     """Ship the customer's order to a new address; only before it ships."""
     return _out(service.change_shipping_address(session, customer_id, order_number, body.address), policy)
@@ -61,7 +62,7 @@ def change_shipping_address(customer_id: int, order_number: OrderNumber, body: S
 
 @router.post("/customers/{customer_id}/orders/{order_number}/return", response_model=ReturnOut,
              responses={404: {"description": NO_ORDER}, 409: {"description": "the order cannot be returned"}})
-def start_return(customer_id: int, order_number: OrderNumber, session: SessionDep, policy: PolicyDep) -> ReturnOut:
+def start_return(customer_id: PathId, order_number: OrderNumber, session: SessionDep, policy: PolicyDep) -> ReturnOut:
     """Start the return of a delivered order within the return window; starting it again gives the same return."""
     started = service.start_return(session, policy, customer_id, order_number, utcnow())
     return ReturnOut(order=_out(started.order, policy), return_reference=started.reference,

@@ -1,0 +1,98 @@
+"""What the routing service accepts from any client, in one place.
+
+Every request body is an `InputModel`: its text is valid Unicode without NUL characters (PostgreSQL refuses NUL,
+SQLite cannot store a lone surrogate), its integers fit the database's integer columns, and free-form JSON (`facts`)
+stays small. Ids in paths are `PathId`. Bodies over `MAX_BODY_BYTES` are refused before they are read whole
+(`BodyLimit`). Each refusal is a 4xx that names the field, never a 500.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import Path
+from pydantic import BaseModel, ValidationInfo, field_validator
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+MAX_INT = 2**31 - 1  # PostgreSQL's integer
+MAX_JSON_CHARS = 16_000  # free-form JSON of one field (e.g. the facts of a handoff packet)
+MAX_BODY_BYTES = 1_000_000
+
+PathId = Annotated[int, Path(ge=1, le=MAX_INT)]
+
+
+def check_value(value: Any) -> None:
+    """Raise ValueError for text the database cannot store or an integer it cannot hold (nested values too)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("text may not contain NUL characters")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("text must be valid Unicode (no lone surrogates)") from None
+    elif isinstance(value, int) and not isinstance(value, bool):
+        if not -MAX_INT - 1 <= value <= MAX_INT:
+            raise ValueError(f"must be between {-MAX_INT - 1} and {MAX_INT}")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            check_value(key)
+            check_value(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            check_value(item)
+
+
+class InputModel(BaseModel):
+    """Base of every request body (see the module doc)."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, BaseModel):
+            return value  # checked by its own validators
+        check_value(value)
+        if isinstance(value, (dict, list)) and len(json.dumps(value, default=str)) > MAX_JSON_CHARS:
+            raise ValueError(f"at most {MAX_JSON_CHARS} characters of JSON")
+        return value
+
+
+class BodyLimit:
+    """ASGI middleware: 413 for a request body over `limit` bytes (declared or streamed), before the app reads it."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._too_large(send)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _TooLarge:
+            await self._too_large(send)
+
+    async def _too_large(self, send: Send) -> None:
+        body = json.dumps({"detail": f"The request body is over {self.limit} bytes."}).encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(Exception):
+    """A streamed body went over the limit."""

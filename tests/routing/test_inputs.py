@@ -1,0 +1,48 @@
+"""Bad input gets a 4xx that names the field, and nothing is stored: the cases the API fuzz test first found."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from routing.inputs import MAX_BODY_BYTES, MAX_INT
+
+
+def _field_error(response: object, field: str) -> str:
+    body = response.json()  # type: ignore[attr-defined]
+    [error] = [e for e in body["detail"] if e["loc"][-1] == field]
+    return str(error["msg"])
+
+
+def test_text_the_database_cannot_store_is_refused(client: TestClient) -> None:
+    for escaped, words in ((r"a\u0000b", "NUL"), (r"\ud800", "unicode")):  # JSON escapes, as clients send them
+        body = '{"intent": "complaint", "conversation_id": "' + escaped + '"}'
+        response = client.post("/api/v1/decisions", content=body, headers={"Content-Type": "application/json"})
+        assert response.status_code == 422, response.text
+        assert words in _field_error(response, "conversation_id")
+
+
+def test_integers_and_ids_are_bounded(client: TestClient) -> None:
+    assert client.get(f"/api/v1/customers/{MAX_INT + 1}").status_code == 422
+    assert client.get("/api/v1/customers/-5").status_code == 422
+    assert client.get(f"/api/v1/customers/{MAX_INT}").status_code == 404
+    response = client.post("/api/v1/decisions", json={"conversation_id": "c", "intent": "complaint",
+                                                      "bot_failures": 2**63})
+    assert response.status_code == 422 and _field_error(response, "bot_failures")
+
+
+def test_unknown_customers_null_statuses_and_huge_slas_are_field_errors(client: TestClient) -> None:
+    packet = {"conversation_id": "c-1", "idempotency_key": "k-1", "tier": "gold", "queue": "vip"}
+    unknown = client.post("/api/v1/escalations", json={**packet, "customer_id": 999_999})
+    assert unknown.status_code == 422 and _field_error(unknown, "customer_id") == "unknown customer"
+    huge = client.post("/api/v1/escalations", json={**packet, "sla_seconds": 10**12})
+    assert huge.status_code == 422 and _field_error(huge, "sla_seconds")
+    null = client.patch("/api/v1/orders/C-100001", json={"status": None})
+    assert null.status_code == 422 and "always has a status" in _field_error(null, "status")
+    facts = client.post("/api/v1/escalations", json={**packet, "facts": {"x": "y" * 20_000}})
+    assert facts.status_code == 422 and _field_error(facts, "facts")
+
+
+def test_a_body_over_the_limit_gets_413_before_it_is_read(client: TestClient) -> None:
+    body = b'{"conversation_id": "' + b"a" * (MAX_BODY_BYTES + 1) + b'", "intent": "complaint"}'
+    response = client.post("/api/v1/decisions", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 413 and "over" in response.json()["detail"]
