@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import sys
 
-from bot_runtime import action_validation, event_lookup, message_limit
+from bot_runtime import action_validation, channel_guard, event_lookup, message_limit
 
 
 def main() -> int:
     action_validation.install()
     event_lookup.install()
     message_limit.install()
+    channel_guard.install()
     from rasa.__main__ import main as rasa_main
 
     sys.argv[0] = "rasa"

@@ -86,5 +86,17 @@ def test_an_over_long_message_is_answered_without_being_parsed(stack: StackSetti
     body = b'{"sender": "huge", "message": "' + b"a" * 10_000_000 + b'"}'
     huge = httpx.post(f"{stack.rasa_url}/webhooks/rest/webhook", content=body, timeout=30,
                       headers={"Content-Type": "application/json"})
-    assert huge.status_code == 413
+    assert huge.status_code == 413, huge.text[:300]
     assert RestCustomer(stack, "after-huge").say("hello")  # and everyone else is still served
+
+
+def test_the_rest_channel_refuses_malformed_bodies_with_400(stack: StackSettings) -> None:
+    url = f"{stack.rasa_url}/webhooks/rest/webhook"
+    bodies = [b"null", b"[1, 2]", b'"hello"', b"{not json", b"{}", b'{"sender": 5, "message": "hi"}',
+              b'{"sender": "a?b#c", "message": "hi"}', b'{"sender": "../../x", "message": "hi"}',
+              b'{"sender": "' + b"s" * 65 + b'", "message": "hi"}', b'{"sender": "ok", "message": ["hi"]}',
+              b'{"sender": "ok", "message": "hi", "metadata": "not an object"}']
+    for body in bodies:
+        answer = httpx.post(url, content=body, headers={"Content-Type": "application/json"}, timeout=10)
+        assert answer.status_code == 400, (body, answer.status_code, answer.text)
+    assert RestCustomer(stack, "well-formed").say("hello")  # and a well-formed message is served as before
