@@ -81,7 +81,7 @@ def run(database_url: str, agents: int, escalations: int, json_path: str = "") -
     _recreate_database(database_url)
     tmp = Path(tempfile.mkdtemp(prefix="bench-claims-"))
     policy = write_policy_copy(ROOT / "routing" / "policy.yml", tmp / "policy.yml", default=ALWAYS_OPEN)
-    settings = Settings(database_url=database_url, policy_file=policy, service_token=TOKEN,
+    settings = Settings(env="development", database_url=database_url, policy_file=policy, service_token=TOKEN,
                         rasa_url="http://127.0.0.1:9")
     server, thread, base, app = _serve(settings)
     sessions = app.state.sessions

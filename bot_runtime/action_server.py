@@ -25,11 +25,11 @@ ACTION_CALL_MAX_BYTES = 50_000_000  # Rasa sends the whole tracker; the token, n
 
 
 def actions_token(env: dict[str, str] | None = None) -> str:
-    """CONCIERGE_ACTIONS_TOKEN; the development default only when CONCIERGE_ENV is development."""
+    """CONCIERGE_ACTIONS_TOKEN; the development default only when CONCIERGE_ENV says development."""
     values = os.environ if env is None else env
     token = values.get("CONCIERGE_ACTIONS_TOKEN", "")
     if not token:
-        if values.get("CONCIERGE_ENV", "development") != "development":
+        if values.get("CONCIERGE_ENV") != "development":
             raise SystemExit("action server: set CONCIERGE_ACTIONS_TOKEN outside development")
         token = DEV_SECRET
     return token

@@ -5,7 +5,7 @@ directly, so that a test can say which instant it means (`use(FixedClock(...))`)
 time for development and tests: `CONCIERGE_CLOCK_START=2026-12-05T08:30:00Z` makes the clock read that instant
 when the stack starts and run forward from there. The first process that reads the setting records the real
 moment it did so in `CONCIERGE_CLOCK_ANCHOR`; child processes inherit it, so every process of one stack (and the
-tests driving it) reads the same time. Refused outside development: a shop's production clock is the real one.
+tests driving it) reads the same time. Refused unless CONCIERGE_ENV=development: a shop's clock is the real one.
 
 Third-party schedulers that run on the system clock (Rasa's reminders, via APScheduler) get their times from
 `system_time_after`, the one deliberate use of the system clock.
@@ -82,7 +82,7 @@ def from_environment(env: Mapping[str, str] | None = None) -> SystemClock:
     start = values.get(START_VARIABLE, "").strip()
     if not start:
         return SystemClock()
-    environment = values.get(ENV_VARIABLE, "development").strip() or "development"
+    environment = values.get(ENV_VARIABLE, "").strip() or "production (unset)"
     if environment != "development":
         raise ClockError(f"{START_VARIABLE} is for development and tests only (CONCIERGE_ENV is {environment!r})")
     instant = parse_instant(start)

@@ -8,6 +8,7 @@ from launcher.settings import StackSettings
 from launcher.stack import run_forever
 
 if __name__ == "__main__":
+    os.environ.setdefault("CONCIERGE_ENV", "development")  # `make run` is the development stack
     try:
         started_at = clock.utcnow()  # one stack clock: sets CONCIERGE_CLOCK_ANCHOR for every child process
     except clock.ClockError as error:

@@ -40,6 +40,7 @@ def _env(name: str, default: str) -> str:
 class StackSettings:
     """Ports, tokens and file locations of one running Concierge stack."""
 
+    env: str = field(default_factory=lambda: _env("CONCIERGE_ENV", "development"))  # the launcher is for development
     host: str = field(default_factory=lambda: _env("CONCIERGE_HOST", "127.0.0.1"))
     rasa_port: int = field(default_factory=lambda: int(_env("CONCIERGE_RASA_PORT", "5005")))
     actions_port: int = field(default_factory=lambda: int(_env("CONCIERGE_ACTIONS_PORT", "5055")))
@@ -88,6 +89,7 @@ class StackSettings:
         """Environment for every child process: one source of truth for URLs and secrets."""
         env = dict(os.environ)
         env.update(
+            CONCIERGE_ENV=self.env,
             CONCIERGE_HOST=self.host,
             CONCIERGE_RASA_PORT=str(self.rasa_port),
             CONCIERGE_ACTIONS_PORT=str(self.actions_port),

@@ -10,6 +10,7 @@ from sqlalchemy.orm import sessionmaker
 
 import clock
 from routing import errors, live, workers
+from routing.agents.throttle import SignInThrottle
 from routing.agents.views import router as agents_router
 from routing.customers.views import router as customers_router
 from routing.db import make_engine
@@ -25,6 +26,7 @@ from routing.policy.views import router as policy_router
 from routing.queues.views import router as queues_router
 from routing.settings import Settings, get_settings
 from routing.web import views as web_views
+from routing.web.headers import SecurityHeaders
 
 SSE_HEARTBEAT_SECONDS = 15.0
 ROUTERS = (identity_router, customers_router, orders_router, decisions_router, policy_router, queues_router,
@@ -35,7 +37,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; the engine lives on app.state and is disposed on shutdown."""
     settings = settings or get_settings()
     clock.current()  # a malformed CONCIERGE_CLOCK_START, or one set in production, stops the service here
-    app = FastAPI(title="Concierge routing service", version="0.1.0")
+    development = settings.env == "development"
+    app = FastAPI(title="Concierge routing service", version="0.1.0",  # the API's docs: in development only
+                  docs_url="/docs" if development else None, redoc_url="/redoc" if development else None,
+                  openapi_url="/openapi.json" if development else None)
     engine = make_engine(settings.database_url)
     app.state.settings = settings
     app.state.engine = engine
@@ -44,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     live.bind(app.state.sessions, hub)
     app.state.relay = RasaRelay(settings.rasa_url, settings.rasa_token)
     app.state.sse_heartbeat = SSE_HEARTBEAT_SECONDS
+    app.state.sign_in_throttle = SignInThrottle()
 
     @app.get("/health", tags=["ops"])
     def health() -> dict[str, str]:
@@ -54,9 +60,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for router in ROUTERS:
         app.include_router(router)
-    if settings.env == "development":
+    if development:
         app.include_router(dev_router)
     app.add_middleware(BodyLimit)
+    app.add_middleware(SecurityHeaders, rasa_url=settings.rasa_public_url or settings.rasa_url,
+                       production=not development)
     errors.install(app)
     workers.install(app)
     app.mount("/static", StaticFiles(directory=web_views.STATIC), name="static")

@@ -18,7 +18,9 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="CONCIERGE_", extra="ignore")
 
-    env: Literal["development", "production"] = "development"  # development: demo data, dev-only endpoints
+    # production unless said otherwise: a forgotten CONCIERGE_ENV must not open the development conveniences
+    # (demo sign-in, demo agents, development secrets); `make run` and the test runners say "development"
+    env: Literal["development", "production"] = "production"
     host: str = "127.0.0.1"
     routing_port: int = 8000
     database_url: str = f"sqlite:///{ROOT / 'var' / 'routing.db'}"

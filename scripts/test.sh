@@ -4,6 +4,7 @@
 # (one anchor for all of them: see clock/__init__.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export CONCIERGE_ENV="${CONCIERGE_ENV:-development}"  # the tests use the development conveniences
 if [ -n "${CONCIERGE_CLOCK_START:-}" ]; then
   export CONCIERGE_CLOCK_ANCHOR="${CONCIERGE_CLOCK_ANCHOR:-$(date +%s.%N)}"
   echo "=== the clock of every process starts at $CONCIERGE_CLOCK_START"

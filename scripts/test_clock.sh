@@ -4,6 +4,7 @@
 # or the instant they mean. Usage: scripts/test_clock.sh INSTANT [INSTANT ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export CONCIERGE_ENV="${CONCIERGE_ENV:-development}"  # the tests use the development conveniences
 status=0
 for instant in "$@"; do
   export CONCIERGE_CLOCK_START="$instant"

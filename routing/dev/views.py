@@ -16,6 +16,7 @@ from routing.errors import NotFound
 from routing.identity.schemas import DemoTokenIn, TokenOut
 from routing.identity.service import issue_token
 from routing.inputs import InputModel
+from routing.web.views import DEMO_LOGINS
 
 router = APIRouter(include_in_schema=False)
 
@@ -28,7 +29,9 @@ class ShopLogin(InputModel):
 
 @router.post("/shop/login")
 def shop_login(body: ShopLogin, request: Request) -> dict[str, str]:
-    """The demo shop's login: signs the customer token the widget carries."""
+    """The demo shop's login: signs the customer token the widget carries, for the demo accounts only."""
+    if body.external_id not in DEMO_LOGINS:
+        raise NotFound("Only the demo accounts can sign in on the demo shop.")
     return {"token": issue_token(request.app.state.settings.identity_secret, body.external_id)}
 
 

@@ -24,9 +24,9 @@ def _agent(stack: StackSettings) -> AgentSession:
     """A VIP-desk agent of this test's own (room for every claim), signed in and online."""
     login = f"queue-{uuid.uuid4().hex[:6]}"
     subprocess.run([str(ROUTING_PYTHON), "-m", "routing.cli", "agents", "add", "--login", login, "--name", "Quinn",
-                    "--password", "queue-test-pw", "--queues", "vip", "--max-chats", "10"],
-                   cwd=ROOT, env=stack.child_env(), check=True, capture_output=True)
-    return AgentSession(stack.routing_url, login, "queue-test-pw")
+                    "--password-stdin", "--queues", "vip", "--max-chats", "10"],
+                   cwd=ROOT, env=stack.child_env(), check=True, capture_output=True, input=b"queue-test-password\n")
+    return AgentSession(stack.routing_url, login, "queue-test-password")
 
 
 def _escalate_ahead(service: httpx.Client, n: int) -> int:

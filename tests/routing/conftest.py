@@ -86,7 +86,8 @@ def demo_db(db: sessionmaker[Session], policy: Policy) -> sessionmaker[Session]:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, service_token=SERVICE_TOKEN, identity_secret=IDENTITY_SECRET)
+    return Settings(env="development", database_url=database_url, service_token=SERVICE_TOKEN,
+                    identity_secret=IDENTITY_SECRET)
 
 
 @pytest.fixture

@@ -121,7 +121,8 @@ def hs_recorder() -> Iterator[Recorder]:
 
 def hs_settings(db_url: str, policy: Path, rasa_url: str = "http://127.0.0.1:9") -> Settings:
     """Settings of a test app."""
-    return Settings(database_url=db_url, policy_file=policy, service_token=SERVICE_TOKEN, rasa_url=rasa_url,
+    return Settings(env="development", database_url=db_url, policy_file=policy, service_token=SERVICE_TOKEN,
+                    rasa_url=rasa_url,
                     rasa_token="rasa-test-token")
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
-from fixtures_human_support import BOT, agent_headers
+from fixtures_human_support import BOT
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -34,23 +36,42 @@ def test_demo_agents_login_and_status(hs_client: TestClient, hs_sessions: sessio
 
 
 def test_agents_add_command(hs_db_url: str, hs_policy: Path, hs_client: TestClient,
-                            monkeypatch: object, capsys: object) -> None:
-    env = {"CONCIERGE_DATABASE_URL": hs_db_url, "CONCIERGE_POLICY_FILE": str(hs_policy)}
+                            monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    env = {"CONCIERGE_DATABASE_URL": hs_db_url, "CONCIERGE_POLICY_FILE": str(hs_policy), "CONCIERGE_ENV": "development"}
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     from routing.settings import get_settings
 
+    def add(password: str, *argv: str) -> int:
+        monkeypatch.setattr("sys.stdin", io.StringIO(password + "\n"))  # the password is never an argument
+        return main(["agents", "add", "--login", "dana", "--name", "Dana", "--password-stdin", *argv])
+
     get_settings.cache_clear()
     try:
-        assert main(["agents", "add", "--login", "dana", "--name", "Dana", "--password", "pw",
-                     "--queues", "vip,nope"]) == 2
-        assert main(["agents", "add", "--login", "dana", "--name", "Dana", "--password", "pw",
-                     "--queues", "vip,general", "--max-chats", "5"]) == 0
-        assert main(["agents", "add", "--login", "dana", "--name", "Dana", "--password", "pw",
-                     "--queues", "vip"]) == 1
+        assert add("a-long-password", "--queues", "vip,nope") == 2
+        assert add("short", "--queues", "vip,general") == 2  # under 12 characters
+        assert add("a-long-password", "--queues", "vip,general", "--max-chats", "5") == 0
+        assert add("a-long-password", "--queues", "vip") == 1
         assert main(["escalations", "expire"]) == 0
     finally:
         get_settings.cache_clear()
-    me = hs_client.get("/api/v1/agent/me", headers=agent_headers(hs_client, "dana")).json()
+    signed_in = hs_client.post("/api/v1/agent/login", json={"login": "dana", "password": "a-long-password"})
+    me = hs_client.get("/api/v1/agent/me", headers={"Authorization": f"Bearer {signed_in.json()['token']}"}).json()
     assert me["queues"] == ["general", "vip"] and me["max_chats"] == 5
-    assert "unknown nope" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "unknown nope" in out and "at least 12 characters" in out
+
+
+def test_failed_sign_ins_are_throttled_before_any_hash(hs_client: TestClient, hs_sessions: sessionmaker[Session]
+                                                       ) -> None:
+    with hs_sessions() as session:
+        create_demo_agents(session)
+        session.commit()
+    for _ in range(5):
+        assert hs_client.post("/api/v1/agent/login", json={"login": "alice", "password": "guess"}).status_code == 401
+    blocked = hs_client.post("/api/v1/agent/login", json={"login": "alice", "password": "demo"})
+    assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) > 0  # even the right password waits
+    assert hs_client.post("/api/v1/agent/login", json={"login": "bob", "password": "demo"}).status_code == 200
+    for n in range(15):  # one address guessing many logins: 5 + 15 failures from it
+        assert hs_client.post("/api/v1/agent/login", json={"login": f"user{n}", "password": "guess"}).status_code == 401
+    assert hs_client.post("/api/v1/agent/login", json={"login": "bob", "password": "demo"}).status_code == 429

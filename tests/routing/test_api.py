@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import jwt
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from clock import utcnow
 from routing.decisions.models import RoutingDecision
-from routing.settings import Settings
+from routing.settings import ROOT, Settings
 
 SECRET = "test-identity-secret-of-32-bytes-or-more"
 
@@ -108,6 +109,26 @@ def test_development_endpoints_do_not_exist_in_production(settings: Settings, de
         assert client.post("/api/v1/identity/demo-token", json={"external_id": "demo-gold"}).status_code == 404
         assert client.post("/shop/login", json={"external_id": "demo-gold"}).status_code in (404, 405)
         assert client.get("/web/config").json()["demo_logins"] == []
+        for docs in ("/docs", "/redoc", "/openapi.json"):  # the API's docs are for development
+            assert client.get(docs).status_code == 404
+        assert client.get("/health").headers["strict-transport-security"].startswith("max-age=")
+
+
+def test_pages_carry_a_strict_content_security_policy(client: TestClient) -> None:
+    for page in ("/console", "/shop", "/api/v1/policy"):
+        headers = client.get(page).headers
+        policy = headers["content-security-policy"]
+        assert "script-src 'self';" in policy and "frame-ancestors 'none'" in policy
+        assert "connect-src 'self' http://127.0.0.1:5005 ws://127.0.0.1:5005;" in policy  # Rasa's socket.io
+        assert headers["x-content-type-options"] == "nosniff" and "strict-transport-security" not in headers
+    static = ROOT / "routing" / "web" / "static"
+    for html in static.glob("*.html"):  # the policy allows no inline script, so the pages have none
+        assert all("src=" in tag for tag in re.findall(r"<script[^>]*>", html.read_text())), html.name
+
+
+def test_the_demo_shop_signs_in_only_demo_accounts(client: TestClient) -> None:
+    assert client.post("/shop/login", json={"external_id": "demo-gold"}).status_code == 200
+    assert client.post("/shop/login", json={"external_id": "cust-00001"}).status_code == 404
 
 
 def test_field_level_422(client: TestClient) -> None:

@@ -23,22 +23,26 @@ WEDNESDAY_MORNING = datetime(2026, 12, 2, 15, 0, tzinfo=timezone.utc)  # Wednesd
 
 
 def test_the_start_setting_moves_the_clock_and_children_share_it() -> None:
-    env = {"CONCIERGE_CLOCK_START": "2026-12-05T08:30:00Z", "CONCIERGE_CLOCK_ANCHOR": "1000.0"}
+    env = {"CONCIERGE_CLOCK_START": "2026-12-05T08:30:00Z", "CONCIERGE_CLOCK_ANCHOR": "1000.0",
+           "CONCIERGE_ENV": "development"}
     moved = from_environment(env)
     offset = SATURDAY_NIGHT - datetime.fromtimestamp(1000.0, timezone.utc)
     assert moved.offset == offset  # every process given the same anchor reads the same time
     since_anchor = datetime.now(timezone.utc) - datetime.fromtimestamp(1000.0, timezone.utc)
     assert abs((moved.now() - SATURDAY_NIGHT) - since_anchor) < timedelta(seconds=5)
     assert from_environment({}).offset == timedelta(0)
-    assert from_environment({"CONCIERGE_CLOCK_START": "2026-12-05T03:30:00-05:00"}).now() - SATURDAY_NIGHT \
+    assert from_environment({"CONCIERGE_CLOCK_START": "2026-12-05T03:30:00-05:00", "CONCIERGE_ENV": "development"}
+                            ).now() - SATURDAY_NIGHT \
         < timedelta(seconds=5)
 
 
 @pytest.mark.parametrize("env, message", [
-    ({"CONCIERGE_CLOCK_START": "tomorrow"}, "not an ISO 8601 instant"),
-    ({"CONCIERGE_CLOCK_START": "2026-12-05T08:30:00"}, "needs a timezone"),
+    ({"CONCIERGE_CLOCK_START": "tomorrow", "CONCIERGE_ENV": "development"}, "not an ISO 8601 instant"),
+    ({"CONCIERGE_CLOCK_START": "2026-12-05T08:30:00", "CONCIERGE_ENV": "development"}, "needs a timezone"),
     ({"CONCIERGE_CLOCK_START": "2026-12-05T08:30:00Z", "CONCIERGE_ENV": "production"}, "development and tests only"),
-    ({"CONCIERGE_CLOCK_START": "2026-12-05T08:30:00Z", "CONCIERGE_CLOCK_ANCHOR": "soon"}, "not a Unix time"),
+    ({"CONCIERGE_CLOCK_START": "2026-12-05T08:30:00Z"}, "development and tests only"),  # no environment: production
+    ({"CONCIERGE_CLOCK_START": "2026-12-05T08:30:00Z", "CONCIERGE_CLOCK_ANCHOR": "soon",
+      "CONCIERGE_ENV": "development"}, "not a Unix time"),
 ])
 def test_bad_or_production_settings_are_refused(env: dict[str, str], message: str) -> None:
     with pytest.raises(ClockError, match=message):
@@ -47,7 +51,7 @@ def test_bad_or_production_settings_are_refused(env: dict[str, str], message: st
 
 def test_a_process_started_with_the_setting_reads_that_instant() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONCIERGE_CLOCK")}
-    env["CONCIERGE_CLOCK_START"] = "2026-12-02T15:00:00Z"
+    env.update(CONCIERGE_CLOCK_START="2026-12-02T15:00:00Z", CONCIERGE_ENV="development")
     out = subprocess.run([sys.executable, "-c", "import clock, os; print(clock.utcnow().isoformat()); "
                           "print(os.environ['CONCIERGE_CLOCK_ANCHOR'])"],
                          cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout.split()
