@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from launcher.browser import CHROMIUM_ARGS, chromium_path
 
@@ -23,3 +24,16 @@ def chromium() -> Iterator[Browser]:
             yield browser
         finally:
             browser.close()
+
+
+def wait_until(page: Page, expression: str, timeout: float = 15.0) -> None:
+    """Wait until a JavaScript expression is true in the page.
+
+    Playwright's `wait_for_function` polls with a function built from text, which the pages' Content-Security-Policy
+    (no eval) refuses; `evaluate` runs through the DevTools protocol, outside the page's policy.
+    """
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(f"() => Boolean({expression})"):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout} s: {expression}")
+        page.wait_for_timeout(50)

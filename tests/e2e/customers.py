@@ -12,8 +12,9 @@ from launcher.settings import ROOT, StackSettings
 
 
 def shop_token(stack: StackSettings, external_id: str) -> str:
-    """The token the demo shop signs for a signed-in customer."""
-    response = httpx.post(f"{stack.routing_url}/shop/login", json={"external_id": external_id}, timeout=10)
+    """A token as the shop would sign it for one of its customers (the development-only demo-token endpoint)."""
+    response = httpx.post(f"{stack.routing_url}/api/v1/identity/demo-token", json={"external_id": external_id},
+                          headers={"Authorization": f"Bearer {stack.service_token}"}, timeout=10)
     response.raise_for_status()
     return str(response.json()["token"])
 

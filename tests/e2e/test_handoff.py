@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from clock import utcnow
 from launcher.settings import StackSettings
 from tests.e2e.agents import AgentSession
-from tests.e2e.browser import chromium
+from tests.e2e.browser import chromium, wait_until
 from tests.e2e.customers import RestCustomer, conversation_tracker, shop_token
 
 pytestmark = pytest.mark.clock  # about hours, SLAs, expiry or dates: CI runs it at other instants too
@@ -24,7 +24,7 @@ AGENT_MESSAGES = ".cw-log [data-role=agent]"
 def _open_chat(page: Page, stack: StackSettings, login: str) -> str:
     page.goto(f"{stack.routing_url}/shop")
     page.get_by_test_id("login-select").select_option(login)
-    page.wait_for_function("document.querySelector('[data-testid=chat-widget]')?.dataset.ready === 'true'"
+    wait_until(page, "document.querySelector('[data-testid=chat-widget]')?.dataset.ready === 'true'"
                            " && sessionStorage.getItem('shop-login') !== null")
     page.get_by_test_id("chat-open").click()
     expect(page.get_by_test_id("chat-widget")).to_have_attribute("data-ready", "true", timeout=15000)

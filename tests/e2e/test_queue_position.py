@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from launcher.settings import ALWAYS_OPEN, ROOT, StackSettings, write_policy_copy
 from tests.e2e.agents import AgentSession
-from tests.e2e.browser import chromium
+from tests.e2e.browser import chromium, wait_until
 
 pytestmark = pytest.mark.clock
 ROUTING_PYTHON = ROOT / ".venv" / "routing" / "bin" / "python"
@@ -48,7 +48,7 @@ def test_the_place_in_line_counts_down_and_a_closing_is_announced(stack: StackSe
         page = browser.new_context(viewport={"width": 1100, "height": 860}).new_page()
         page.goto(f"{stack.routing_url}/shop")
         page.get_by_test_id("login-select").select_option("demo-gold")
-        page.wait_for_function("document.querySelector('[data-testid=chat-widget]')?.dataset.ready === 'true'"
+        wait_until(page, "document.querySelector('[data-testid=chat-widget]')?.dataset.ready === 'true'"
                                " && sessionStorage.getItem('shop-login') === 'demo-gold'")
         page.get_by_test_id("chat-open").click()
         page.get_by_test_id("chat-input").fill("I want to talk to a human agent")

@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 
 from launcher.settings import ROOT, StackSettings
 from tests.e2e.agents import sign_in_console
-from tests.e2e.browser import chromium
+from tests.e2e.browser import chromium, wait_until
 
 pytestmark = pytest.mark.clock  # about hours, SLAs, expiry or dates: CI runs it at other instants too
 
@@ -69,7 +69,7 @@ def test_customer_and_agent_web_journey(stack: StackSettings) -> None:
         # the customer signs in on the shop as the platinum demo customer and opens the chat
         customer.goto(f"{stack.routing_url}/shop")
         customer.get_by_test_id("login-select").select_option("demo-platinum")
-        customer.wait_for_function("document.querySelector('[data-testid=chat-widget]')?.dataset.ready === 'true'"
+        wait_until(customer, "document.querySelector('[data-testid=chat-widget]')?.dataset.ready === 'true'"
                                    " && sessionStorage.getItem('shop-login') === 'demo-platinum'")
         customer.get_by_test_id("chat-open").click()
         expect(customer.get_by_test_id("chat-widget")).to_have_attribute("data-ready", "true", timeout=15000)
@@ -88,7 +88,7 @@ def test_customer_and_agent_web_journey(stack: StackSettings) -> None:
         _bot_answers(customer, before, "connecting you")
         item = agent.locator(f"#escalations li[data-conversation='{conversation}']")
         expect(item).to_be_visible(timeout=5000)
-        agent.wait_for_function("window.__listedAt !== undefined")
+        wait_until(agent, "window.__listedAt !== undefined")
         listed_after = (agent.evaluate("window.__listedAt") - customer.evaluate("window.__connectingAt")) / 1000
         print(f"escalation shown in the console {listed_after:.3f}s after the widget said 'connecting you' "
               f"({(agent.evaluate('window.__listedAt') - asked_at) / 1000:.3f}s after the customer asked)")

@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from launcher.settings import StackSettings
 from tests.e2e.agents import AgentSession
-from tests.e2e.browser import chromium
+from tests.e2e.browser import chromium, wait_until
 from tests.e2e.customers import conversation_tracker, shop_token
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,10 +43,10 @@ def page(browser: Browser) -> Iterator[Page]:
 def open_shop(page: Page, stack: StackSettings, login: str = "") -> None:
     """The demo shop, signed in as `login` (guest if empty), with the widget connected (the chat still closed)."""
     page.goto(f"{stack.routing_url}/shop")
-    page.wait_for_function(WIDGET_READY)
+    wait_until(page, WIDGET_READY)
     if login:
         page.get_by_test_id("login-select").select_option(login)
-        page.wait_for_function(f"{WIDGET_READY} && sessionStorage.getItem('shop-login') === '{login}'")
+        wait_until(page, f"{WIDGET_READY} && sessionStorage.getItem('shop-login') === '{login}'")
 
 
 def session_id(page: Page) -> str:
@@ -110,7 +110,7 @@ def test_a_reload_keeps_the_conversation_and_another_customer_does_not_see_it(pa
     before, conversation = log_texts(page), session_id(page)
 
     page.reload()
-    page.wait_for_function(WIDGET_READY)
+    wait_until(page, WIDGET_READY)
     assert session_id(page) == conversation
     expect(page.get_by_test_id("chat-input")).to_be_visible()  # still open
     assert log_texts(page) == before
@@ -121,12 +121,12 @@ def test_a_reload_keeps_the_conversation_and_another_customer_does_not_see_it(pa
 
     page.keyboard.press("Escape")
     page.reload()
-    page.wait_for_function(WIDGET_READY)
+    wait_until(page, WIDGET_READY)
     expect(page.get_by_test_id("chat-input")).to_be_hidden()  # closed stays closed
 
     # someone else signs in on this tab: a new conversation, and none of the previous customer's messages
     page.get_by_test_id("login-select").select_option("demo-gold")
-    page.wait_for_function(f"{WIDGET_READY} && sessionStorage.getItem('shop-login') === 'demo-gold'")
+    wait_until(page, f"{WIDGET_READY} && sessionStorage.getItem('shop-login') === 'demo-gold'")
     assert session_id(page) != conversation
     expect(page.locator(".cw-log > li")).to_have_count(0)
     assert "PayPal" not in page.content()
@@ -140,7 +140,7 @@ def test_links_and_images_from_the_bot_are_safe_elements(page: Page, stack: Stac
     expect(image).to_have_count(1, timeout=15000)
     assert image.get_attribute("src") == f"{stack.routing_url}/static/img/concierge.svg"  # relative to the widget
     assert image.get_attribute("alt")
-    page.wait_for_function("document.querySelector('.cw-log img').naturalWidth > 0")  # it really loaded
+    wait_until(page, "document.querySelector('.cw-log img').naturalWidth > 0")  # it really loaded
 
     say(page, "what is your refund policy?")
     link = page.locator(".cw-log [data-role=bot] a")
@@ -261,7 +261,7 @@ def test_one_script_tag_embeds_it_on_any_site(page: Page, stack: StackSettings) 
       <script src="{stack.routing_url}/static/widget.js" async></script></body></html>"""
     with another_site(html) as url:
         page.goto(url)
-        page.wait_for_function(WIDGET_READY)
+        wait_until(page, WIDGET_READY)
         assert page.locator(".cw").evaluate("n => getComputedStyle(n).position") == "fixed"  # its CSS came along
         page.get_by_test_id("chat-open").click()
         say(page, "hello")
@@ -310,7 +310,7 @@ def test_waiting_agent_and_back_to_the_bot(page: Page, stack: StackSettings) -> 
 
         # a reload in the middle keeps who the customer is talking to
         page.reload()
-        page.wait_for_function(WIDGET_READY)
+        wait_until(page, WIDGET_READY)
         expect(page.get_by_test_id("chat-title")).to_have_text("You're chatting with Alice")
         expect(page.locator(AGENT).last).to_have_attribute("data-from", "Alice")
 
