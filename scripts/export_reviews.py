@@ -6,8 +6,11 @@ it reads the conversation's events from Rasa's tracker store and writes, under r
   confidence, or sent while a human held the conversation, as Rasa NLU examples; a comment above each one gives the
   predicted intent and confidence, the conversation, and how to accept or discard it;
 - test_stories.yml: each conversation as a candidate test story (human agents' messages as comments).
-Personal data is masked in both files: emails [EMAIL], phone numbers [PHONE], order numbers [ORDER], and the
-customer's names known from the routing record and the customer_name slot [NAME].
+Personal data is masked in both files: emails [EMAIL], IBANs [IBAN], payment cards [CARD] (Luhn-checked), order
+numbers in any spelling [ORDER], postcodes [POSTCODE], phone numbers [PHONE], and the customer's names known from
+the routing record and the customer_name slot [NAME]; what the customer types while the address form asks for the
+new address is dropped ([ADDRESS]). Conversation ids (they work as chat session credentials) become hashes, and
+every free text is a quoted YAML scalar or a single-line comment.
 
 Events come from Rasa's HTTP API when --rasa-url is given, otherwise from the SQLite tracker store
 ($CONCIERGE_TRACKER_DB, default var/tracker.db). Run with the bot runtime (`make export-reviews ARGS=...`):
@@ -17,6 +20,7 @@ Events come from Rasa's HTTP API when --rasa-url is given, otherwise from the SQ
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -40,8 +44,31 @@ SKIPPED_ACTIONS = {"action_listen", "action_session_start"}
 STORY_SLOTS = {"handoff_active", "awaiting_contact", "verified", "order_query", "requested_slot"}
 
 EMAIL = re.compile(r"[^@\s\[\]()]+@[^@\s\[\]()]+\.[A-Za-z]{2,}")
-ORDER = re.compile(r"\bC-\d+\b", re.IGNORECASE)
+IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ -]?[A-Z0-9]{4}){2,7}(?:[ -]?[A-Z0-9]{1,4})?\b", re.IGNORECASE)
+CARD_LIKE = re.compile(r"\b\d(?:[ -]?\d){12,18}\b")  # 13 to 19 digits, maybe grouped
+ORDER = re.compile(r"\bC[\s-]?\d{4,}\b", re.IGNORECASE)  # C-100042, C100042, c 100042
+POSTCODE = re.compile(r"\b(?:\d{5}(?:-\d{4})?|[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2})\b")  # US ZIP, UK postcode
 PHONE = re.compile(r"\+?\d[\d ().-]{6,}\d")
+ADDRESS_SLOT = "new_address"  # what the customer types while the shipping-address form asks for it is dropped
+
+
+def luhn_valid(digits: str) -> bool:
+    """The payment-card check digit (so that an order total or a date is not taken for a card)."""
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch) * (2 if i % 2 else 1)
+        total += d - 9 if d > 9 else d
+    return total % 10 == 0
+
+
+def _card(match: re.Match[str]) -> str:
+    digits = re.sub(r"\D", "", match.group(0))
+    return "[CARD]" if luhn_valid(digits) else match.group(0)
+
+
+def conversation_ref(conversation_id: str) -> str:
+    """A stable stand-in for a conversation id: the id itself works as a session credential for the chat."""
+    return "conv-" + hashlib.sha256(conversation_id.encode()).hexdigest()[:12]
 
 
 @dataclass
@@ -58,7 +85,10 @@ class Masker:
 
     def __call__(self, text: str) -> str:
         text = EMAIL.sub("[EMAIL]", text)
+        text = IBAN.sub("[IBAN]", text)
+        text = CARD_LIKE.sub(_card, text)
         text = ORDER.sub("[ORDER]", text)
+        text = POSTCODE.sub("[POSTCODE]", text)
         text = PHONE.sub("[PHONE]", text)
         for name in sorted(self.names, key=len, reverse=True):
             text = re.sub(rf"\b{re.escape(name)}\b", "[NAME]", text, flags=re.IGNORECASE)
@@ -112,10 +142,13 @@ def candidates(events: list[dict[str, Any]], escalation: dict[str, Any], mask: M
     """Customer messages that were not handled, uncertain, or sent while a human held the conversation."""
     found = []
     with_human = False
+    asked = None
     for event in events:
         if event.get("event") == "slot" and event.get("name") == "handoff_active":
             with_human = bool(event.get("value"))
-        if event.get("event") != "user" or not event.get("text") or _is_external(event):
+        if event.get("event") == "slot" and event.get("name") == "requested_slot":
+            asked = event.get("value")
+        if event.get("event") != "user" or not event.get("text") or _is_external(event) or asked == ADDRESS_SLOT:
             continue
         parse = event.get("parse_data") or {}
         intent = parse.get("intent") or {}
@@ -127,7 +160,8 @@ def candidates(events: list[dict[str, Any]], escalation: dict[str, Any], mask: M
             continue
         ranking = [r.get("name") for r in parse.get("intent_ranking") or [] if r.get("name") not in REJECTING_INTENTS]
         found.append(Candidate(mask(event["text"]), name, confidence, (ranking or [name])[0] or name,
-                               "; ".join(reasons), escalation["conversation_id"], int(escalation["id"])))
+                               "; ".join(reasons), conversation_ref(escalation["conversation_id"]),
+                               int(escalation["id"])))
     return found
 
 
@@ -156,25 +190,29 @@ def nlu_yaml(found: list[Candidate], day: str) -> str:
 
 def story_lines(events: list[dict[str, Any]], escalation: dict[str, Any], mask: Masker) -> list[str]:
     """One candidate test story (Rasa test-story YAML) for a conversation."""
-    title = (f"review {escalation['conversation_id']} (escalation {escalation['id']}, {escalation['status']}, "
-             f"disposition {escalation.get('disposition') or 'none'})")
+    title = (f"review {conversation_ref(escalation['conversation_id'])} (escalation {escalation['id']}, "
+             f"{escalation['status']}, disposition {escalation.get('disposition') or 'none'})")
     lines = [f"  - story: {_q(title)}", "    steps:"]
+    asked = None
     for event in events:
         kind = event.get("event")
+        if kind == "slot" and event.get("name") == "requested_slot":
+            asked = event.get("value")
         if kind == "user":
             intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name") or ""
             if _is_external(event) or not event.get("text"):
-                lines += [f"      - intent: {intent}"]
+                lines += [f"      - intent: {_q(intent)}"]
             else:
-                lines += [f"      - user: {_q(mask(event['text']))}", f"        intent: {intent}"]
+                text = "[ADDRESS]" if asked == ADDRESS_SLOT else mask(event["text"])
+                lines += [f"      - user: {_q(text)}", f"        intent: {_q(intent)}"]
         elif kind == "action" and event.get("name") not in SKIPPED_ACTIONS:
-            lines.append(f"      - action: {event.get('name')}")
+            lines.append(f"      - action: {_q(str(event.get('name')))}")
         elif kind == "slot" and event.get("name") in STORY_SLOTS:
             lines += ["      - slot_was_set:", f"          - {event['name']}: {json.dumps(event.get('value'))}"]
         elif kind == "active_loop":
             lines.append(f"      - active_loop: {event.get('name') or 'null'}")
         elif kind == "bot" and (event.get("metadata") or {}).get("source") == "human" and event.get("text"):
-            lines.append(f"      # agent: {mask(event['text'])}")
+            lines.append(f"      # agent: {' '.join(mask(event['text']).split())}")
     return lines
 
 

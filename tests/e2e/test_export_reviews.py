@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import time
 from pathlib import Path
@@ -62,9 +63,11 @@ def test_a_resolved_escalation_becomes_masked_review_files(stack: StackSettings,
         examples = [x.strip("- ").strip() for entry in nlu["nlu"] for x in entry["examples"].splitlines()]
         masked = "[NAME] here, write to me at [EMAIL] about order [ORDER]"
         assert masked in examples, examples
-        assert f"conversation {sender} (escalation {packet['id']})" in nlu_text  # the comment for the trainer
+        ref = "conv-" + hashlib.sha256(sender.encode()).hexdigest()[:12]  # the id is a chat credential: never raw
+        assert f"conversation {ref} (escalation {packet['id']})" in nlu_text  # the comment for the trainer
+        assert sender not in nlu_text + story_text
         assert "sent while a human held the conversation" in nlu_text
-        story = next(s for s in stories["stories"] if sender in s["story"])
+        story = next(s for s in stories["stories"] if ref in s["story"])
         assert "resolved" in story["story"] and "info_provided" in story["story"]
         steps = story["steps"]
         assert {"user": masked, "intent": steps[[s.get("user") for s in steps].index(masked)]["intent"]} in steps
