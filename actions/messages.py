@@ -36,6 +36,10 @@ MESSAGES: dict[str, str] = {
         "I couldn't confirm that order, so I can't share its details. Please check the order confirmation"
         " email, or ask for customer service."
     ),
+    "verify_order_throttled": (
+        "There have been too many attempts to confirm this order, so I've paused checking it for your security. "
+        "Please try again in a quarter of an hour, or sign in on the shop's website."
+    ),
     "verified": "Thanks {customer_name}, I've confirmed your order.",
     "order_placed": "Order {number} was placed on {placed_on} and is waiting to be processed.",
     "order_processing": "Order {number} (placed on {placed_on}) is being prepared for shipping.",

@@ -13,7 +13,7 @@ from rasa_sdk.types import DomainDict
 from actions.forms import CompletingFormValidation
 from actions.identity import identity_events
 from actions.messages import say
-from actions.routing_client import RoutingClient, RoutingError
+from actions.routing_client import RoutingClient, RoutingError, RoutingRefused
 
 MAX_ATTEMPTS = 3
 ORDER_NUMBER = re.compile(r"^\s*c-?\s*(\d{6})\s*$", re.IGNORECASE)
@@ -67,6 +67,9 @@ class ValidateVerifyOrderForm(CompletingFormValidation):
         try:
             async with RoutingClient() as client:
                 customer = await client.verify_order(number or "", email)
+        except RoutingRefused as refused:
+            say(dispatcher, "verify_order_throttled" if refused.status == 429 else "service_unavailable")
+            return {"order_number": None, "email": None, "verify_attempts": float(MAX_ATTEMPTS)}
         except RoutingError:
             say(dispatcher, "service_unavailable")
             return {"verify_attempts": float(MAX_ATTEMPTS)}

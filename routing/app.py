@@ -10,7 +10,6 @@ from sqlalchemy.orm import sessionmaker
 
 import clock
 from routing import errors, live, workers
-from routing.agents.throttle import SignInThrottle
 from routing.agents.views import router as agents_router
 from routing.customers.views import router as customers_router
 from routing.db import make_engine
@@ -25,6 +24,7 @@ from routing.orders.views import router as orders_router
 from routing.policy.views import router as policy_router
 from routing.queues.views import router as queues_router
 from routing.settings import Settings, get_settings
+from routing.throttle import agent_sign_in_throttle, order_verification_throttle
 from routing.web import views as web_views
 from routing.web.headers import SecurityHeaders
 
@@ -49,7 +49,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     live.bind(app.state.sessions, hub)
     app.state.relay = RasaRelay(settings.rasa_url, settings.rasa_token)
     app.state.sse_heartbeat = SSE_HEARTBEAT_SECONDS
-    app.state.sign_in_throttle = SignInThrottle()
+    app.state.sign_in_throttle = agent_sign_in_throttle()
+    app.state.order_verification_throttle = order_verification_throttle()
 
     @app.get("/health", tags=["ops"])
     def health() -> dict[str, str]:

@@ -9,10 +9,10 @@ from routing.agents import service
 from routing.agents.deps import AgentDep, clear_session_cookie, set_session_cookie
 from routing.agents.models import Agent
 from routing.agents.schemas import AgentOut, LoginIn, LoginOut, MeOut, QueueCountsOut, StatusIn
-from routing.agents.throttle import SignInThrottle
 from routing.db import SessionDep
 from routing.policy.deps import PolicyDep
 from routing.queues import service as queues
+from routing.throttle import FailureThrottle
 
 router = APIRouter(prefix="/api/v1/agent", tags=["agent"])
 
@@ -26,18 +26,19 @@ def _secure_cookies(request: Request) -> bool:
 def login(body: LoginIn, request: Request, response: Response, session: SessionDep) -> LoginOut:
     """Exchange login and password for a bearer token (`session: "bearer"`, API clients) or, for the console
     (`session: "cookie"`), an HttpOnly SameSite=Strict session cookie plus its CSRF token."""
-    throttle: SignInThrottle = request.app.state.sign_in_throttle
-    address, now = request.client.host if request.client else "unknown", utcnow()
-    wait = throttle.retry_after(body.login, address, now)
+    throttle: FailureThrottle = request.app.state.sign_in_throttle
+    now = utcnow()
+    keys = {"login": body.login.lower(), "address": request.client.host if request.client else "unknown"}
+    wait = throttle.retry_after(keys, now)
     if wait:
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS,
                             f"Too many failed sign-ins; try again in {wait} seconds.",
                             headers={"Retry-After": str(wait)})
     result = service.login(session, body.login, body.password)
     if result is None:
-        throttle.failed(body.login, address, now)
+        throttle.failed(keys, now)
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Wrong login or password.")
-    throttle.succeeded(body.login)
+    throttle.succeeded("login", keys["login"])
     agent, token = result
     out = LoginOut(token=token, csrf_token=None, expires_in=int(service.TOKEN_TTL.total_seconds()),
                    agent=AgentOut.model_validate(agent))

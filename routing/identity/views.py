@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 
+from clock import utcnow
 from routing.auth import require_service_token
 from routing.customers import service as customers
 from routing.customers.schemas import CustomerOut
@@ -12,6 +13,7 @@ from routing.errors import NotFound
 from routing.identity.schemas import OrderEmailIn, TokenIn, VerifiedCustomer
 from routing.identity.service import IdentityError, verify_token
 from routing.policy.deps import PolicyDep
+from routing.throttle import FailureThrottle
 
 router = APIRouter(prefix="/api/v1/identity", tags=["identity"], dependencies=[Depends(require_service_token)])
 NO_ORDER = "No order matches that number and email."
@@ -31,9 +33,19 @@ def verify(body: TokenIn, request: Request, session: SessionDep, policy: PolicyD
 
 
 @router.post("/verify-order", response_model=VerifiedCustomer, responses={404: {"description": NO_ORDER}})
-def verify_order(body: OrderEmailIn, session: SessionDep, policy: PolicyDep) -> VerifiedCustomer:
-    """The order's customer when the email matches (case-insensitive); otherwise the same 404 for every miss."""
+def verify_order(body: OrderEmailIn, request: Request, session: SessionDep, policy: PolicyDep) -> VerifiedCustomer:
+    """The order's customer when the email matches (case-insensitive); otherwise the same 404 for every miss. After
+    5 misses for one order number (or 10 for one email) in 15 minutes: 429 with Retry-After, even for the right pair."""
+    throttle: FailureThrottle = request.app.state.order_verification_throttle
+    now = utcnow()
+    keys = {"order": body.order_number.strip().upper(), "email": body.email.strip().lower()}
+    wait = throttle.retry_after(keys, now)
+    if wait:
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, f"Too many attempts; try again in {wait} seconds.",
+                            headers={"Retry-After": str(wait)})
     found = customers.get_by_order_number(session, body.order_number)
-    if found is None or found[0].email_lower != body.email.strip().lower():
+    if found is None or found[0].email_lower != keys["email"]:
+        throttle.failed(keys, now)
         raise NotFound(NO_ORDER)
+    throttle.succeeded("order", keys["order"])
     return VerifiedCustomer(customer=CustomerOut.build(policy, *found))

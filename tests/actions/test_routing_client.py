@@ -71,3 +71,17 @@ def test_the_cancel_action_tells_a_refusal_and_an_outage_apart(monkeypatch: pyte
     assert run(lambda r: httpx.Response(409, json={"detail": "it shipped."})) == [
         MESSAGES["change_refused"].format(reason="it shipped.")]
     assert run(lambda r: httpx.Response(503)) == [MESSAGES["cancel_unavailable"]]
+
+
+def test_a_throttled_order_check_is_explained_and_stops_asking(monkeypatch: pytest.MonkeyPatch,
+                                                                domain: dict[str, Any]) -> None:
+    from actions import verification
+
+    throttled = httpx.MockTransport(lambda r: httpx.Response(429, json={"detail": "Too many attempts"},
+                                                             headers={"Retry-After": "600"}))
+    monkeypatch.setattr(verification, "RoutingClient", partial(RoutingClient, SETTINGS, transport=throttled))
+    tracker = make_tracker(slots={"order_number": "C-100001", "email": "a@b.cc"}, intent="inform")
+    dispatcher = CollectingDispatcher()
+    slots = asyncio.run(verification.ValidateVerifyOrderForm().complete(dispatcher, tracker, domain))
+    assert texts(dispatcher) == [MESSAGES["verify_order_throttled"]]
+    assert slots["verify_attempts"] == float(verification.MAX_ATTEMPTS) and slots["email"] is None

@@ -195,3 +195,20 @@ def test_order_sync_recomputes_the_tier(client: TestClient) -> None:
     patched = client.patch("/api/v1/orders/W-0", json={"status": "shipped", "carrier": "UPS",
                                                        "tracking_number": "1Z1"})
     assert patched.status_code == 200 and patched.json()["tracking_number"] == "1Z1"
+
+
+def test_order_verification_is_throttled_per_order_and_per_email(client: TestClient) -> None:
+    owner = client.get("/api/v1/customers/lookup", params={"order_number": "C-100001"}).json()
+    wrong = {"order_number": "C-100001", "email": "guess@example.com"}
+    for _ in range(5):
+        assert client.post("/api/v1/identity/verify-order", json=wrong).status_code == 404
+    right = {"order_number": "C-100001", "email": owner["email"]}
+    blocked = client.post("/api/v1/identity/verify-order", json=right)
+    assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) > 0  # even the right pair waits
+    other = client.get("/api/v1/customers/lookup", params={"order_number": "C-100002"}).json()
+    assert client.post("/api/v1/identity/verify-order",
+                       json={"order_number": "C-100002", "email": other["email"]}).status_code == 200
+    for n in range(3, 13):  # one email guessing many order numbers
+        client.post("/api/v1/identity/verify-order", json={"order_number": f"C-1000{n:02d}", "email": "x@y.zz"})
+    assert client.post("/api/v1/identity/verify-order",
+                       json={"order_number": "C-100099", "email": "x@y.zz"}).status_code == 429
