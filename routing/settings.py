@@ -11,6 +11,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET = "dev-only-change-me"
+MIN_SECRET_CHARS = 32  # HS256 wants a key of at least 256 bits
+SECRETS = ("service_token", "identity_secret", "rasa_token")
 
 
 class Settings(BaseSettings):
@@ -30,13 +32,16 @@ class Settings(BaseSettings):
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_token: str = DEV_SECRET
     rasa_public_url: str = ""  # Rasa's URL as the customer's browser sees it (defaults to rasa_url)
+    identity_issuer: str = ""  # when set, the shop's tokens must carry this `iss`
+    identity_audience: str = ""  # when set, the shop's tokens must carry this `aud`
 
     @model_validator(mode="after")
-    def _no_dev_secrets_in_production(self) -> Settings:
+    def _real_secrets_in_production(self) -> Settings:
         if self.env == "production":
-            weak = [n for n in ("service_token", "identity_secret", "rasa_token") if getattr(self, n) == DEV_SECRET]
+            weak = [n for n in SECRETS if getattr(self, n) == DEV_SECRET or len(getattr(self, n)) < MIN_SECRET_CHARS]
             if weak:
-                raise ValueError(f"set CONCIERGE_{', CONCIERGE_'.join(w.upper() for w in weak)} outside development")
+                names = ", ".join(f"CONCIERGE_{w.upper()}" for w in weak)
+                raise ValueError(f"set {names} to secrets of at least {MIN_SECRET_CHARS} characters in production")
         return self
 
 

@@ -21,6 +21,12 @@ from routing.web.views import DEMO_LOGINS
 router = APIRouter(include_in_schema=False)
 
 
+def _token(request: Request, external_id: str) -> str:
+    settings = request.app.state.settings
+    return issue_token(settings.identity_secret, external_id, issuer=settings.identity_issuer,
+                       audience=settings.identity_audience)
+
+
 class ShopLogin(InputModel):
     """A demo shop sign-in: the shop's own login id of the customer."""
 
@@ -32,7 +38,7 @@ def shop_login(body: ShopLogin, request: Request) -> dict[str, str]:
     """The demo shop's login: signs the customer token the widget carries, for the demo accounts only."""
     if body.external_id not in DEMO_LOGINS:
         raise NotFound("Only the demo accounts can sign in on the demo shop.")
-    return {"token": issue_token(request.app.state.settings.identity_secret, body.external_id)}
+    return {"token": _token(request, body.external_id)}
 
 
 @router.post("/api/v1/identity/demo-token", response_model=TokenOut, dependencies=[Depends(require_service_token)])
@@ -40,4 +46,4 @@ def demo_token(body: DemoTokenIn, request: Request, session: SessionDep) -> Toke
     """A token for a demo customer, as the shop's website would issue it."""
     if customers.get_by_external_id(session, body.external_id) is None:
         raise NotFound("No such customer.")
-    return TokenOut(token=issue_token(request.app.state.settings.identity_secret, body.external_id))
+    return TokenOut(token=_token(request, body.external_id))

@@ -16,10 +16,13 @@ class IdentityError(ValueError):
     """The token is missing, malformed, forged or expired."""
 
 
-def issue_token(secret: str, external_id: str, ttl: timedelta = timedelta(hours=1)) -> str:
+def issue_token(secret: str, external_id: str, ttl: timedelta = timedelta(hours=1), issuer: str = "",
+                audience: str = "") -> str:
     """A token as the shop's website would sign it (demo shop and tests)."""
     now = utcnow()
-    return jwt.encode({"sub": external_id, "iat": now, "exp": now + ttl}, secret, algorithm=ALGORITHM)
+    claims = {"sub": external_id, "iat": now, "exp": now + ttl,
+              **({"iss": issuer} if issuer else {}), **({"aud": audience} if audience else {})}
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
 def _instant(claims: dict[str, object], name: str) -> float | None:
@@ -32,16 +35,17 @@ def _instant(claims: dict[str, object], name: str) -> float | None:
     return float(value)
 
 
-def verify_token(secret: str, token: str) -> str:
+def verify_token(secret: str, token: str, issuer: str = "", audience: str = "") -> str:
     """The verified external id (`sub`) of a valid HS256 token with iat and exp.
 
     PyJWT would check exp/iat/nbf against the system clock, so it checks only the signature and the claims'
     presence and types here, and the times are checked against the process clock (`clock.utcnow`).
     """
+    required = ["sub", "iat", "exp", *(["iss"] if issuer else []), *(["aud"] if audience else [])]
     try:
-        claims = jwt.decode(token, secret, algorithms=[ALGORITHM],
-                            options={"require": ["sub", "iat", "exp"], "verify_exp": False, "verify_iat": False,
-                                     "verify_nbf": False})
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], issuer=issuer or None, audience=audience or None,
+                            options={"require": required, "verify_exp": False, "verify_iat": False,
+                                     "verify_nbf": False, "verify_aud": bool(audience), "verify_iss": bool(issuer)})
     except jwt.InvalidTokenError as exc:
         raise IdentityError("The sign-in token is not valid.") from exc
     now, leeway = utcnow().timestamp(), LEEWAY.total_seconds()

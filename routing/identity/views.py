@@ -23,7 +23,9 @@ NO_ORDER = "No order matches that number and email."
 def verify(body: TokenIn, request: Request, session: SessionDep, policy: PolicyDep) -> VerifiedCustomer:
     """The customer named by a valid shop token; 401 when expired, forged or unknown."""
     try:
-        external_id = verify_token(request.app.state.settings.identity_secret, body.token)
+        settings = request.app.state.settings
+        external_id = verify_token(settings.identity_secret, body.token, settings.identity_issuer,
+                                   settings.identity_audience)
     except IdentityError as exc:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(exc)) from exc
     found = customers.get_by_external_id(session, external_id)

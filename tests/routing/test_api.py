@@ -8,6 +8,7 @@ from datetime import timedelta
 import jwt
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -212,3 +213,29 @@ def test_order_verification_is_throttled_per_order_and_per_email(client: TestCli
         client.post("/api/v1/identity/verify-order", json={"order_number": f"C-1000{n:02d}", "email": "x@y.zz"})
     assert client.post("/api/v1/identity/verify-order",
                        json={"order_number": "C-100099", "email": "x@y.zz"}).status_code == 429
+
+
+def test_production_refuses_short_or_development_secrets() -> None:
+    strong = {"service_token": "s" * 32, "identity_secret": "i" * 32, "rasa_token": "r" * 32}
+    assert Settings(env="production", **strong).env == "production"
+    with pytest.raises(ValidationError, match="CONCIERGE_IDENTITY_SECRET to secrets of at least 32"):
+        Settings(env="production", **{**strong, "identity_secret": "too-short"})
+    with pytest.raises(ValidationError, match="CONCIERGE_SERVICE_TOKEN"):
+        Settings(env="production", **{**strong, "service_token": "dev-only-change-me"})
+
+
+def test_issuer_and_audience_are_checked_when_configured(settings: Settings, demo_db: object) -> None:
+    from routing.app import create_app
+    from routing.identity.service import issue_token
+
+    shop = settings.model_copy(update={"identity_issuer": "https://shop.example.com", "identity_audience": "concierge"})
+    with TestClient(create_app(shop), headers={"Authorization": "Bearer test-service-token"}) as api:
+        def verify(token: str) -> int:
+            return api.post("/api/v1/identity/verify", json={"token": token}).status_code
+
+        secret = shop.identity_secret
+        assert verify(issue_token(secret, "demo-gold", issuer="https://shop.example.com", audience="concierge")) == 200
+        assert verify(issue_token(secret, "demo-gold")) == 401  # neither iss nor aud
+        assert verify(issue_token(secret, "demo-gold", issuer="https://evil.example", audience="concierge")) == 401
+        assert verify(issue_token(secret, "demo-gold", issuer="https://shop.example.com", audience="other")) == 401
+        assert api.post("/api/v1/identity/demo-token", json={"external_id": "demo-gold"}).status_code == 200
