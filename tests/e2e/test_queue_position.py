@@ -63,6 +63,7 @@ def test_the_place_in_line_counts_down_and_a_closing_is_announced(stack: StackSe
         for claimed, escalation_id in enumerate(ahead, start=1):
             agent.post(f"/escalations/{escalation_id}/claim")
             expect(status).to_contain_text(f"you're number {first - claimed} in line", timeout=10000)
+        (ROOT / "reports" / "screenshots").mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ROOT / "reports" / "screenshots" / "widget-queue-position.png"))
 
         # the VIP desk closes while the customer still waits: the widget says so, and when it opens again
