@@ -49,11 +49,11 @@ class InputModel(BaseModel):
     @field_validator("*", mode="after")
     @classmethod
     def _storable(cls, value: Any, info: ValidationInfo) -> Any:
-        if isinstance(value, BaseModel):
-            return value  # checked by its own validators
+        if isinstance(value, BaseModel) or (isinstance(value, list) and any(isinstance(v, BaseModel) for v in value)):
+            return value  # typed items (a transcript, order lines) are bounded by their own fields and validators
         check_value(value)
         if isinstance(value, (dict, list)) and len(json.dumps(value, default=str)) > MAX_JSON_CHARS:
-            raise ValueError(f"at most {MAX_JSON_CHARS} characters of JSON")
+            raise ValueError(f"at most {MAX_JSON_CHARS} characters of JSON")  # free-form JSON, e.g. facts
         return value
 
 

@@ -46,3 +46,14 @@ def test_a_body_over_the_limit_gets_413_before_it_is_read(client: TestClient) ->
     body = b'{"conversation_id": "' + b"a" * (MAX_BODY_BYTES + 1) + b'", "intent": "complaint"}'
     response = client.post("/api/v1/decisions", content=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 413 and "over" in response.json()["detail"]
+
+
+def test_a_full_transcript_is_not_free_form_json(client: TestClient) -> None:
+    """The bot sends up to 40 transcript lines of up to 4,000 characters; their own fields bound them."""
+    lines = [{"role": "customer", "text": "x" * 4000, "at": None} for _ in range(40)]
+    packet = {"conversation_id": "c-long", "idempotency_key": "k-long", "tier": "gold", "queue": "vip",
+              "transcript": lines}
+    assert client.post("/api/v1/escalations", json=packet).status_code == 201
+    too_long = [{"role": "customer", "text": "x" * 4001, "at": None}]
+    refused = client.post("/api/v1/escalations", json={**packet, "idempotency_key": "k-2", "transcript": too_long})
+    assert refused.status_code == 422
