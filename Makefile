@@ -4,7 +4,7 @@ SHELL := /bin/bash
 BOT := .venv/bot/bin
 ROUTING := .venv/routing/bin
 
-.PHONY: help setup train run test test-routing test-actions test-e2e services validate clean bench bench-quick eval-nlu \
+.PHONY: help setup train run run-cluster test test-cluster test-routing test-actions test-e2e services validate clean bench bench-quick bench-cluster eval-nlu fuzz-dialogue digressions \
 	report export-reviews shell interactive
 
 help: ## list the targets
@@ -19,8 +19,19 @@ train: setup ## train the Rasa model if config.yml, domain.yml or data/ changed
 run: train ## install, train if needed, start everything and print the URLs (Ctrl-C stops)
 	@$(ROUTING)/python -m launcher
 
+run-cluster: ## the production layout: 2 replicas of Rasa, actions and routing on PostgreSQL + Redis, behind nginx
+	@CONCIERGE_NEED_NGINX=1 scripts/setup.sh
+	@scripts/train.sh
+	@scripts/services.sh
+	@$(ROUTING)/python -m launcher --cluster
+
+test-cluster: ## the cluster end-to-end test alone (real replicas behind nginx, Chromium, kill -9 of one Rasa and one routing mid-run)
+	@CONCIERGE_NEED_BROWSER=1 CONCIERGE_NEED_NGINX=1 scripts/setup.sh
+	@scripts/train.sh
+	@CONCIERGE_ENV=development $(ROUTING)/python -m pytest -q tests/cluster
+
 test: ## install, train if needed, and run every test
-	@CONCIERGE_NEED_BROWSER=1 scripts/setup.sh
+	@CONCIERGE_NEED_BROWSER=1 CONCIERGE_NEED_NGINX=1 scripts/setup.sh
 	@scripts/train.sh
 	@scripts/test.sh
 
@@ -30,11 +41,23 @@ bench: train ## measure everything against its baselines (full, states its durat
 bench-quick: train ## the same in under 5 minutes (smaller counts, no training time)
 	@$(ROUTING)/python -m bench --quick
 
+bench-cluster: ## production figures: cluster of 1 and 2 replicas vs embedded and bare bot, 1M look-ups on PostgreSQL, claims; reports/bench-cluster.md
+	@CONCIERGE_NEED_NGINX=1 scripts/setup.sh
+	@scripts/train.sh
+	@scripts/services.sh
+	@$(ROUTING)/python -m bench --cluster
+
 services: ## start PostgreSQL / Redis / RabbitMQ if they are installed but down
 	@scripts/services.sh
 
 validate: setup ## rasa data validate --fail-on-warnings + project checks (intents, rules, responses, policy file)
 	@$(BOT)/python scripts/validate_data.py
+
+fuzz-dialogue: train ## random conversations checked turn by turn; failures as test stories in reports/fuzz/; ARGS="--conversations 1000 --seed 7"
+	@CONCIERGE_ENV=development $(ROUTING)/python -m fuzz $(ARGS)
+
+digressions: setup ## rewrite data/rules/digressions.yml (a customer changing the subject mid-task) from the other rules
+	@$(BOT)/python scripts/digressions.py
 
 eval-nlu: train ## NLU accuracy / macro-F1 / confusion PNG on ../shared datasets or ARGS="--data my.csv" (reports/)
 	@$(BOT)/python scripts/eval_nlu.py $(ARGS)

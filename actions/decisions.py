@@ -7,15 +7,18 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions import kept_work
 from actions.customer import verified_customer_id
-from actions.handoff import escalate
+from actions.handoff import escalate, turn_key
 from actions.hours import customer_zone, state_text, weekly_text
-from actions.identity import refreshed_identity
+from actions.identity import checked_identity
 from actions.messages import MESSAGES, say
-from actions.routing_client import Decision, RoutingClient, RoutingError
+from actions.routing_client import Decision, RoutingClient, RoutingError, RoutingUnavailable
 
 HUMAN_REQUEST_INTENT = "contact_human_agent"
 HOURS_INTENTS = ("contact_human_agent", "contact_customer_service")  # answers that state the team's hours
+# requests for a person that are kept when the service cannot even be asked for a decision
+KEPT_INTENTS = ("contact_human_agent", "contact_customer_service", "complaint")
 
 
 def count(tracker: Tracker, slot: str) -> int:
@@ -23,24 +26,48 @@ def count(tracker: Tracker, slot: str) -> int:
     return int(tracker.get_slot(slot) or 0)
 
 
+async def ask_decision(tracker: Tracker, intent: str, bot_failures: int, human_requests: int) -> Decision:
+    """The routing service's decision for this turn (raises RoutingError)."""
+    facts = {name: tracker.get_slot(name) for name in ("order_number",) if tracker.get_slot(name)}
+    async with RoutingClient() as client:
+        return await client.decide(
+            conversation_id=tracker.sender_id,
+            customer_id=verified_customer_id(tracker),
+            intent=intent,
+            bot_failures=bot_failures,
+            human_requests=human_requests,
+            facts=facts,
+        )
+
+
 async def decide(
     dispatcher: CollectingDispatcher, tracker: Tracker, intent: str, bot_failures: int, human_requests: int
 ) -> Decision | None:
     """Ask for a decision for this turn; None (after telling the customer) when the service is unreachable."""
-    facts = {name: tracker.get_slot(name) for name in ("order_number",) if tracker.get_slot(name)}
     try:
-        async with RoutingClient() as client:
-            return await client.decide(
-                conversation_id=tracker.sender_id,
-                customer_id=verified_customer_id(tracker),
-                intent=intent,
-                bot_failures=bot_failures,
-                human_requests=human_requests,
-                facts=facts,
-            )
+        return await ask_decision(tracker, intent, bot_failures, human_requests)
     except RoutingError:
         say(dispatcher, "routing_unavailable")
         return None
+
+
+def keep_request(dispatcher: CollectingDispatcher, tracker: Tracker, intent: str, bot_failures: int,
+                 human_requests: int) -> list[EventType]:
+    """The service could not be asked: keep the request for a person itself, to be decided and passed on when the
+    service is back (actions/retry.py), and tell the customer so."""
+    say(dispatcher, "handoff_pending")
+    kept_work.remember(tracker.sender_id)
+    request = {"intent": intent, "bot_failures": bot_failures, "human_requests": human_requests,
+               "key": turn_key(tracker)}
+    return [SlotSet("pending_escalation", {"request": request, "attempt": 1})]
+
+
+def answer_self_service(dispatcher: CollectingDispatcher, tracker: Tracker, intent: str, decision: Decision) -> None:
+    """What the bot says when the policy keeps the customer with the bot (hours, the topic's answer, a person)."""
+    if intent in MESSAGES:
+        say(dispatcher, intent)
+    if decision["offer_human"]:
+        say(dispatcher, "offer_human")
 
 
 def decision_events(decision: Decision | None) -> list[EventType]:
@@ -61,22 +88,36 @@ class ActionRoute(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name") or "unknown"
-        human_requests = count(tracker, "human_requests") + (intent == HUMAN_REQUEST_INTENT)
-        events: list[EventType] = await refreshed_identity(tracker)
-        events.append(SlotSet("human_requests", float(human_requests)))
-        decision = await decide(dispatcher, tracker, intent, count(tracker, "bot_failures"), human_requests)
-        if decision is None:
-            return events + decision_events(None)
-        if decision["decision"] == "escalate":
-            return events + decision_events(decision) + await escalate(dispatcher, tracker, intent, decision)
-        if intent in HOURS_INTENTS:
-            await say_hours(dispatcher, tracker, intent, decision["tier"])
-        elif intent in MESSAGES:
-            say(dispatcher, intent)
+        return await route(dispatcher, tracker, (tracker.latest_message.get("intent") or {}).get("name") or "unknown")
+
+
+async def route(dispatcher: CollectingDispatcher, tracker: Tracker, intent: str) -> list[EventType]:
+    """The routing step of a turn that asks for `intent` (the latest message's, or a task the customer switched to
+    in the middle of another): the decision, then the escalation or the self-service answer."""
+    human_requests = count(tracker, "human_requests") + (intent == HUMAN_REQUEST_INTENT)
+    events: list[EventType] = await checked_identity(dispatcher, tracker)
+    events.append(SlotSet("human_requests", float(human_requests)))
+    failures = count(tracker, "bot_failures")
+    try:
+        decision = await ask_decision(tracker, intent, failures, human_requests)
+    except RoutingUnavailable:
+        if intent in KEPT_INTENTS:
+            return events + decision_events(None) + keep_request(dispatcher, tracker, intent, failures,
+                                                                 human_requests)
+        say(dispatcher, "routing_unavailable")
+        return events + decision_events(None)
+    except RoutingError:
+        say(dispatcher, "routing_unavailable")
+        return events + decision_events(None)
+    if decision["decision"] == "escalate":
+        return events + decision_events(decision) + await escalate(dispatcher, tracker, intent, decision)
+    if intent in HOURS_INTENTS:
+        await say_hours(dispatcher, tracker, intent, decision["tier"])
         if decision["offer_human"]:
             say(dispatcher, "offer_human")
-        return events + decision_events(decision)
+    else:
+        answer_self_service(dispatcher, tracker, intent, decision)
+    return events + decision_events(decision)
 
 
 async def say_hours(dispatcher: CollectingDispatcher, tracker: Tracker, intent: str, tier: str) -> None:

@@ -11,18 +11,21 @@ not understand counts in the slot `bot_failures`, except one that a suggestion c
 from __future__ import annotations
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet, UserUtteranceReverted
+from rasa_sdk.events import EventType, FollowupAction, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.decisions import count, decide, decision_events
 from actions.handoff import escalate
+from actions.identity import checked_identity
 from actions.messages import INTENT_TITLES, MESSAGES, say
 
 SUGGESTIONS = 2
 MIN_SUGGESTION_CONFIDENCE = 0.05
 FAILURES_BEFORE_ROUTING = 2
 FALLBACK_INTENT = "nlu_fallback"
+FORM_SUFFIX = "_form"
+ACTION_LISTEN = "action_listen"
 
 
 def suggestions(tracker: Tracker) -> list[str]:
@@ -41,13 +44,14 @@ def failure_events(tracker: Tracker) -> tuple[int, list[EventType]]:
 
 async def route_failure(dispatcher: CollectingDispatcher, tracker: Tracker, failures: int) -> list[EventType]:
     """Repeated failures: the routing policy escalates, or the bot offers a person with one button."""
+    events = await checked_identity(dispatcher, tracker)
     decision = await decide(dispatcher, tracker, FALLBACK_INTENT, failures, count(tracker, "human_requests"))
     if decision is not None and decision["decision"] == "escalate":
-        return decision_events(decision) + await escalate(dispatcher, tracker, FALLBACK_INTENT, decision)
+        return events + decision_events(decision) + await escalate(dispatcher, tracker, FALLBACK_INTENT, decision)
     if decision is not None:
         say(dispatcher, "fallback_help",
             buttons=[{"title": MESSAGES["talk_to_person"], "payload": "/contact_human_agent"}])
-    return decision_events(decision)
+    return events + decision_events(decision)
 
 
 class ActionDefaultAskAffirmation(Action):
@@ -103,7 +107,12 @@ class ActionDefaultFallback(Action):
 
 
 class ActionFallback(Action):
-    """A turn no rule or story covers: asks to rephrase once, then lets the routing policy decide."""
+    """A turn no rule or story covers: asks to rephrase once, then lets the routing policy decide.
+
+    It always ends the turn (Rasa would otherwise predict it again and again until its circuit breaker stops the
+    turn, counting a failure each time). In the middle of a form it says it did not understand and the form asks its
+    question again: the customer can answer, ask something else, or say "stop".
+    """
 
     def name(self) -> str:
         return "action_fallback"
@@ -112,7 +121,11 @@ class ActionFallback(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         failures, events = failure_events(tracker)
+        form = tracker.active_loop.get("name") or ""
+        if form.endswith(FORM_SUFFIX):
+            say(dispatcher, "form_rephrase")
+            return [*events, FollowupAction(form)]
         if failures < FAILURES_BEFORE_ROUTING:
             say(dispatcher, "please_rephrase")
-            return events
-        return events + await route_failure(dispatcher, tracker, failures)
+            return [*events, FollowupAction(ACTION_LISTEN)]
+        return [*events, *await route_failure(dispatcher, tracker, failures), FollowupAction(ACTION_LISTEN)]

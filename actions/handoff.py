@@ -3,32 +3,44 @@
 While the slot `handoff_active` is set, bot_policies.handoff.HandoffPolicy answers every customer message with
 `action_relay_to_agent` (and nothing else), so the bot never talks over the agent. The routing service ends the
 handoff by triggering the external intent `EXTERNAL_handoff_ended`. If the routing service is down when the
-customer is escalated, the packet waits in the slot `pending_escalation` (the tracker store is the outbox) and a
-Rasa reminder retries it with the same idempotency key, so nothing is lost and nothing is sent twice.
+customer is escalated (or even before the routing decision, for a request for a person), the request waits in the
+slot `pending_escalation`, and the customer's messages to the agent in `pending_relay` (the tracker store is the
+outbox); actions/kept_work.py has the action server retry them with the same idempotency keys, in order, until they
+arrive, so nothing is lost and nothing is sent twice. What the service refuses (4xx) is not retried: it is logged
+and the customer is told.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from datetime import datetime, timezone
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, ReminderScheduled, SlotSet
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions import kept_work
 from actions.customer import verified_customer_id
 from actions.hours import customer_zone, instant_text, parse
 from actions.messages import say
-from actions.routing_client import Decision, EscalationStatus, RoutingClient, RoutingError
-from clock import system_time_after
+from actions.routing_client import (
+    Decision,
+    EscalationStatus,
+    RoutingClient,
+    RoutingError,
+    RoutingRefused,
+    RoutingUnavailable,
+)
 
 logger = logging.getLogger(__name__)
 
 TRANSCRIPT_LINES = 40
-RETRY_SECONDS = (5, 15, 30, 60, 120, 300)
+MAX_KEY = 128  # the routing service's bound on idempotency keys (and on conversation ids)
+MAX_NAME = 120
 PHONE = re.compile(r"\+?\d[\d ().-]{6,}\d")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 FACT_SLOTS = ("order_number", "order_query", "email")
@@ -61,14 +73,38 @@ def summary(tracker: Tracker, intent: str, decision: Decision, lines: list[dict[
             f"{decision['reason']} Bot failures so far: {failures}. Last messages: " + " | ".join(asks))
 
 
-def packet(tracker: Tracker, intent: str, decision: Decision) -> dict[str, Any]:
-    """The handoff packet; its idempotency key is the customer's turn that caused it."""
-    turn = tracker.latest_message.get("message_id") or str(len(tracker.events))
+def turn_key(tracker: Tracker) -> str:
+    """An idempotency key for the customer's latest turn, within the routing service's bound."""
+    key = f"{tracker.sender_id}:{tracker.latest_message.get('message_id') or len(tracker.events)}"
+    return key if len(key) <= MAX_KEY else hashlib.sha256(key.encode()).hexdigest()
+
+
+def _cut(value: Any, limit: int) -> Any:
+    return value[:limit] if isinstance(value, str) else value
+
+
+def fit(body: dict[str, Any]) -> dict[str, Any]:
+    """The packet trimmed to what the routing service accepts (a long name or reason must not lose the request)."""
+    fitted = {**body, "tier_reason": _cut(body.get("tier_reason"), 2000), "reason": _cut(body.get("reason"), 2000),
+              "summary": _cut(body.get("summary"), 4000), "rule": _cut(body.get("rule"), 128)}
+    contact = body.get("contact")
+    if contact:
+        email = contact.get("email")
+        fitted["contact"] = {**contact, "name": _cut(contact.get("name"), MAX_NAME),
+                             "email": email if isinstance(email, str) and len(email) <= 254 and EMAIL.fullmatch(email)
+                             else None}
+        if not fitted["contact"]["email"] and not contact.get("phone"):
+            fitted["contact"] = None
+    return fitted
+
+
+def packet(tracker: Tracker, intent: str, decision: Decision, key: str | None = None) -> dict[str, Any]:
+    """The handoff packet; its idempotency key is the customer's turn that caused it (`key`, when it was kept)."""
     email = tracker.get_slot("email")
     lines = transcript(tracker)
-    return {
+    return fit({
         "conversation_id": tracker.sender_id,
-        "idempotency_key": f"{tracker.sender_id}:{turn}",
+        "idempotency_key": key or turn_key(tracker),
         "customer_id": verified_customer_id(tracker),
         "tier": decision["tier"],
         "tier_reason": tracker.get_slot("tier_reason") or "",
@@ -82,7 +118,7 @@ def packet(tracker: Tracker, intent: str, decision: Decision) -> dict[str, Any]:
         "summary": summary(tracker, intent, decision, lines),
         "transcript": lines,
         "contact": {"email": email, "name": tracker.get_slot("customer_name"), "phone": None} if email else None,
-    }
+    })
 
 
 def _wait_text(seconds: int | None) -> str:
@@ -130,43 +166,50 @@ def announce(dispatcher: CollectingDispatcher, status: EscalationStatus, tracker
             SlotSet("pending_escalation", None)]
 
 
-def _retry_reminder(attempt: int) -> EventType:
-    delay = RETRY_SECONDS[min(attempt, len(RETRY_SECONDS) - 1)]
-    return ReminderScheduled("EXTERNAL_retry_escalation", system_time_after(delay),
-                             name="retry_escalation", kill_on_user_message=False)
+async def send_escalation(dispatcher: CollectingDispatcher, tracker: Tracker, body: dict[str, Any],
+                          attempt: int) -> list[EventType]:
+    """Open the escalation: announced when it arrives; kept for another try while the service is unreachable;
+    logged and explained when the service refuses it (trying again would not help)."""
+    try:
+        async with RoutingClient() as client:
+            return announce(dispatcher, await client.escalate(body), tracker)
+    except RoutingRefused as refused:
+        logger.error("escalation of %s refused (%s): %s", tracker.sender_id, refused.status, refused.reason)
+        say(dispatcher, "handoff_refused")
+        return [SlotSet("pending_escalation", None)]
+    except RoutingUnavailable:
+        logger.warning("escalation of %s kept for another try (%d)", tracker.sender_id, attempt)
+        if attempt == 1:
+            say(dispatcher, "handoff_pending")
+        kept_work.remember(tracker.sender_id, attempt)
+        return [SlotSet("pending_escalation", {"packet": body, "attempt": attempt})]
 
 
 async def escalate(dispatcher: CollectingDispatcher, tracker: Tracker, intent: str,
                    decision: Decision) -> list[EventType]:
     """Open the escalation with the handoff packet; if the routing service is down, keep it and retry later."""
-    body = packet(tracker, intent, decision)
+    return await send_escalation(dispatcher, tracker, packet(tracker, intent, decision), attempt=1)
+
+
+async def relay_kept(tracker: Tracker, messages: list[dict[str, str]]) -> tuple[list[dict[str, str]], bool]:
+    """Give the agent the kept messages in order; (those still waiting, whether the escalation is still open)."""
+    escalation_id = tracker.get_slot("escalation_id")
+    if escalation_id is None:
+        return [], False
+    remaining = list(messages)
     try:
         async with RoutingClient() as client:
-            return announce(dispatcher, await client.escalate(body), tracker)
-    except RoutingError:
-        logger.exception("escalation kept for retry (conversation %s)", tracker.sender_id)
-        say(dispatcher, "handoff_pending")
-        return [SlotSet("pending_escalation", {"packet": body, "attempt": 1}), _retry_reminder(0)]
-
-
-class ActionRetryEscalation(Action):
-    """Reminder target: send the kept escalation again (same idempotency key, so never twice)."""
-
-    def name(self) -> str:
-        return "action_retry_escalation"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> list[EventType]:
-        pending = tracker.get_slot("pending_escalation")
-        if not pending:
-            return []
-        try:
-            async with RoutingClient() as client:
-                status = await client.escalate(pending["packet"])
-        except RoutingError:
-            attempt = int(pending["attempt"]) + 1
-            return [SlotSet("pending_escalation", {**pending, "attempt": attempt}), _retry_reminder(attempt)]
-        return announce(dispatcher, status, tracker)
+            while remaining:
+                if not await client.forward_customer_message(int(escalation_id), remaining[0]["text"],
+                                                             remaining[0]["key"]):
+                    return [], False
+                remaining.pop(0)
+    except RoutingRefused as refused:
+        logger.error("message of %s refused (%s): %s", tracker.sender_id, refused.status, refused.reason)
+        remaining.pop(0)
+    except RoutingUnavailable:
+        pass
+    return remaining, True
 
 
 class ActionQueueUpdate(Action):
@@ -194,28 +237,35 @@ class ActionQueueUpdate(Action):
 
 
 class ActionRelayToAgent(Action):
-    """During a handoff: give the customer's message to the agent and say nothing."""
+    """During a handoff: give the customer's message to the agent and say nothing.
+
+    While the routing service is unreachable the messages wait in `pending_relay`, in order (a later message
+    never overtakes a kept one), and the customer is told once that they will be passed on.
+    """
 
     def name(self) -> str:
         return "action_relay_to_agent"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> list[EventType]:
-        escalation_id = tracker.get_slot("escalation_id")
         text = tracker.latest_message.get("text") or ""
-        if escalation_id is None or not text:
+        if tracker.get_slot("escalation_id") is None or not text:
             return []
-        key = tracker.latest_message.get("message_id") or f"{tracker.sender_id}:{len(tracker.events)}"
-        try:
-            async with RoutingClient() as client:
-                delivered = await client.forward_customer_message(int(escalation_id), text, key)
-        except RoutingError:
-            say(dispatcher, "handoff_relay_failed")
-            return []
-        if not delivered:  # the agent already closed it: the bot is back
+        kept: list[dict[str, str]] = list(tracker.get_slot("pending_relay") or [])
+        messages = [*kept, {"text": text, "key": turn_key(tracker)}]
+        remaining, still_open = await relay_kept(tracker, messages)
+        if not still_open:  # the agent already closed it: the bot is back
             say(dispatcher, "handoff_resumed", custom=handoff_state("ended"))
-            return [SlotSet("handoff_active", False), SlotSet("escalation_id", None)]
-        return []
+            kept_work.forget(tracker.sender_id)
+            return [SlotSet("handoff_active", False), SlotSet("escalation_id", None), SlotSet("pending_relay", None)]
+        if remaining:
+            if not kept:
+                say(dispatcher, "handoff_relay_kept")
+                kept_work.remember(tracker.sender_id)
+            return [SlotSet("pending_relay", remaining)]
+        if kept:
+            kept_work.forget(tracker.sender_id)
+        return [SlotSet("pending_relay", None)] if kept else []
 
 
 class ActionHandoffEnded(Action):
@@ -266,9 +316,12 @@ class ActionCaptureContact(Action):
             return done
         try:
             async with RoutingClient() as client:
-                await client.request_callback(int(escalation_id), contact)
+                taken = await client.request_callback(int(escalation_id), contact)
         except RoutingError:
             say(dispatcher, "routing_unavailable")
+            return done
+        if taken is None:  # closed meanwhile (abandoned, resolved, taken by an agent): nothing was recorded
+            say(dispatcher, "callback_closed")
             return done
         say(dispatcher, "callback_confirmed", contact=contact["email"] or contact["phone"])
         return done

@@ -16,6 +16,11 @@ MESSAGES: dict[str, str] = {
         "That message is too long for me: please keep it under {limit} characters. You could send the main point "
         "first, and the details in a second message."
     ),
+    # said by the Rasa process itself when a custom action cannot run (bot_runtime/action_outage.py)
+    "action_failed": (
+        "Sorry, something went wrong on my side and I couldn't finish that. Please try again in a moment; if it "
+        "keeps happening, you can write to support@example.com."
+    ),
     "please_rephrase": (
         "Sorry, I didn't quite understand that. Could you rephrase it? For example: \"where is my order?\" "
         "or \"what is your refund policy?\""
@@ -41,6 +46,18 @@ MESSAGES: dict[str, str] = {
         "Please try again in a quarter of an hour, or sign in on the shop's website."
     ),
     "verified": "Thanks {customer_name}, I've confirmed your order.",
+    "sign_in_ended": (
+        "Your sign-in with the shop has ended (it expired, or you signed out), so I can no longer use your account. "
+        "Please sign in again on the shop's website, or I can check one order with its number and email."
+    ),
+    "proof_covers_one_order": (
+        "You confirmed order {proven} with its email, so that's the order I can help with. For order {number}, "
+        "I'll need the email address used for it, or you can sign in on the shop's website."
+    ),
+    "address_needs_sign_in": (
+        "For your security, a new shipping address needs you to be signed in. Please sign in on the shop's website "
+        "and ask me again, or change it in your account there."
+    ),
     "order_placed": "Order {number} was placed on {placed_on} and is waiting to be processed.",
     "order_processing": "Order {number} (placed on {placed_on}) is being prepared for shipping.",
     "order_shipped": (
@@ -93,8 +110,17 @@ MESSAGES: dict[str, str] = {
         "I can't reach our support team's system right now. I've kept your request and will pass it on "
         "automatically as soon as it's back; you don't need to repeat anything."
     ),
-    "handoff_relay_failed": (
-        "Sorry, I couldn't pass that message on just now. Please send it again in a moment."
+    "handoff_relay_kept": (
+        "Our support system can't be reached for a moment. I've kept your message and will pass it on, with any "
+        "others you send, as soon as it's back; you don't need to send anything again."
+    ),
+    "handoff_refused": (
+        "I'm sorry: I couldn't pass your request on because of a problem on our side, and I've reported it. Please "
+        "email support@example.com and a person will answer within one business day."
+    ),
+    "handoff_gave_up": (
+        "I'm sorry: our support system has been unreachable for too long, so I couldn't pass your request on. "
+        "Please email support@example.com and a person will answer within one business day."
     ),
     "handoff_resumed": "Thanks for your patience. I'm back with you: is there anything else I can help with?",
     "handoff_expired_known_contact": (
@@ -107,6 +133,8 @@ MESSAGES: dict[str, str] = {
     ),
     "callback_contact_invalid": "That doesn't look like an email address or a phone number. Could you type it again?",
     "callback_confirmed": "Thanks, we'll get back to you at {contact}. Anything else I can help with?",
+    "callback_closed": "I couldn't add your details to that request: it was closed in the meantime. You can reach us "
+                       "at support@example.com, or ask me for a person again. Anything else I can help with?",
     "callback_declined": "Alright. You can always reach us at support@example.com. Anything else I can help with?",
     "ask_affirmation": "Sorry, I'm not sure I understood. Did you mean one of these?",
     "ask_affirmation_none": "Sorry, I'm not sure I understood. Could you say it in other words?",
@@ -238,6 +266,13 @@ MESSAGES: dict[str, str] = {
     "change_refused": "Sorry, I couldn't do that: {reason}",
     "change_kept": "Alright, I haven't changed anything on order {number}.",
     "change_expired": "Sorry, I've lost track of what you were confirming. What would you like to do?",
+    # another order task asked for in the middle of a form (actions/digressions.py)
+    "switch_offer": "We were {doing}. Would you like to {other} instead?",
+    "switch_same": "Sure, that's what we're doing.",
+    "switch_done": "Alright, let's {other}.",
+    "switch_kept": "Alright, let's carry on {doing}.",
+    # a message not understood in the middle of a form: the form's question follows
+    "form_rephrase": "Sorry, I didn't understand that.",
 }
 
 YES_NO = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]

@@ -18,7 +18,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.customer import verified_customer_id
+from actions.customer import proven_order, verified_customer_id
+from actions.identity import checked_identity
 from actions.messages import ask_yes_no, say
 from actions.orders import OrderLookupAction, day, say_status
 from actions.routing_client import Order, RoutingClient, RoutingError, RoutingRefused
@@ -96,9 +97,11 @@ class ActionOfferCancellation(OrderLookupAction):
 
 
 class ActionCheckAddressChange(OrderLookupAction):
-    """Lets the address form ask for a new address only while the order has not shipped; otherwise explains."""
+    """Lets the address form ask for a new address only while the order has not shipped, and only a signed-in
+    customer (a guest's order proof does not cover it); otherwise explains."""
 
     unavailable = "address_unavailable"
+    needs_sign_in = True
 
     def name(self) -> str:
         return "action_check_address_change"
@@ -149,20 +152,32 @@ class ActionOfferReturn(OrderLookupAction):
 
 
 class ConfirmedChangeAction(Action, ABC):
-    """Makes the change the customer just confirmed with "yes" to `question_action`; clears the pending change."""
+    """Makes the change the customer just confirmed with "yes" to `question_action`; clears the pending change.
+
+    Identity is checked again first; a guest may change only the order they proved (`needs_sign_in`: not at all).
+    """
 
     question_action: str
     unavailable: str
     cleared_slots: tuple[str, ...] = (PENDING,)
+    needs_sign_in = False
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        events: list[EventType] = [SlotSet(name, None) for name in self.cleared_slots]
+        events: list[EventType] = await checked_identity(dispatcher, tracker)
+        events += [SlotSet(name, None) for name in self.cleared_slots]
         number = normalise_order_number(tracker.get_slot("order_number"))
         customer_id = verified_customer_id(tracker)
         if not answers_question_of(tracker, self.question_action) or customer_id is None or number is None:
             say(dispatcher, "change_expired")
+            return events
+        proven = proven_order(tracker)
+        if proven is not None and self.needs_sign_in:
+            say(dispatcher, "address_needs_sign_in")
+            return events
+        if proven is not None and number != proven:
+            say(dispatcher, "proof_covers_one_order", proven=proven, number=number)
             return events
         refusal = self.refusal(tracker)
         if refusal is not None:
@@ -221,6 +236,7 @@ class ActionChangeAddress(ConfirmedChangeAction):
     question_action = "action_confirm_address_change"
     unavailable = "address_unavailable"
     cleared_slots = (PENDING, "new_address")
+    needs_sign_in = True
 
     def name(self) -> str:
         return "action_change_address"

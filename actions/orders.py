@@ -11,7 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.config import get_settings
-from actions.customer import verified_customer_id
+from actions.customer import proven_order, verified_customer_id
+from actions.identity import checked_identity
 from actions.messages import say
 from actions.routing_client import Order, RoutingClient, RoutingError
 from actions.verification import normalise_order_number
@@ -26,19 +27,34 @@ class OrderLookupAction(Action, ABC):
     """Finds the order the customer means (the one they named, else `pick` among their newest) and answers.
 
     When the routing service cannot be reached the customer gets MESSAGES[`unavailable`]: an honest "can't look
-    that up right now" with an alternative.
+    that up right now" with an alternative. A guest's proof covers the one order they proved: that order is the one
+    looked at, another is refused until proved; `needs_sign_in` refuses guests altogether.
     """
 
     unavailable = "service_unavailable"
+    needs_sign_in = False
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        events = await checked_identity(dispatcher, tracker)
+        return events + await self.look_up(dispatcher, tracker)
+
+    async def look_up(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         customer_id = verified_customer_id(tracker)
         if customer_id is None:
             # verify_order_form already told the customer why it stopped; allow a fresh try next time
             return [SlotSet("verify_attempts", 0.0)]
         number = normalise_order_number(tracker.get_slot("order_number"))
+        proven = proven_order(tracker)
+        if proven is not None:
+            if self.needs_sign_in:
+                say(dispatcher, "address_needs_sign_in")
+                return [SlotSet("pending_change", None)]
+            if number is not None and number != proven:
+                say(dispatcher, "proof_covers_one_order", proven=proven, number=number)
+                return [SlotSet("order_number", None), SlotSet("pending_change", None)]
+            number = proven
         try:
             async with RoutingClient() as client:
                 if number is not None:

@@ -26,6 +26,13 @@ class Customer(TypedDict):
     tier_policy_version: str
 
 
+class SignIn(TypedDict):
+    """A verified shop token: whom it names, and until when (ISO instant) its verification may be trusted."""
+
+    customer: Customer
+    expires_at: str
+
+
 class Order(TypedDict, total=False):
     """An order as the routing service returns it."""
 
@@ -198,10 +205,11 @@ class RoutingClient:
             await self._http.aclose()
         self._http = None
 
-    async def verify_token(self, token: str) -> Customer | None:
-        """The customer the shop's signed token names; None when it is expired, forged or unknown (401)."""
+    async def verify_token(self, token: str) -> SignIn | None:
+        """The customer the shop's signed token names, and the token's expiry; None when it is expired, forged or
+        unknown (401)."""
         data = await self._request("POST", "/identity/verify", json={"token": token}, none_on=401)
-        return data["customer"] if data is not None else None
+        return SignIn(customer=data["customer"], expires_at=data["expires_at"]) if data is not None else None
 
     async def verify_order(self, order_number: str, email: str) -> Customer | None:
         """The order's customer when the email is theirs; None otherwise (404)."""

@@ -10,8 +10,9 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.customer import proven_order
 from actions.forms import CompletingFormValidation
-from actions.identity import identity_events
+from actions.identity import checked_identity, identity_events, signed_in
 from actions.messages import say
 from actions.routing_client import RoutingClient, RoutingError, RoutingRefused
 
@@ -26,19 +27,36 @@ def normalise_order_number(value: Any) -> str | None:
     return f"C-{match.group(1)}" if match else None
 
 
-class ValidateVerifyOrderForm(CompletingFormValidation):
-    """Asks for order number and email unless the customer is verified; checks the pair with the routing service.
+def covered(tracker: Tracker) -> bool:
+    """Whether the customer's identity already covers the order in question: signed in (every order of theirs), or
+    a guest asking about the order they proved (or naming none)."""
+    if signed_in(tracker):
+        return True
+    proven = proven_order(tracker)
+    number = normalise_order_number(tracker.get_slot("order_number"))
+    return proven is not None and number in (None, proven)
 
-    A typed email alone grants nothing: only the pair confirmed by /identity/verify-order sets the identity slots.
+
+class ValidateVerifyOrderForm(CompletingFormValidation):
+    """Asks for order number and email unless the customer's identity covers the order; checks the pair with the
+    routing service.
+
+    A typed email alone grants nothing: only the pair confirmed by /identity/verify-order sets the identity slots,
+    and a guest's pair covers that one order (`verified_order`): another order needs its own email. A signed-in
+    customer's token is checked again first (checked_identity): once it has ended, the form asks for the pair.
     """
 
     def name(self) -> str:
         return "validate_verify_order_form"
 
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        events = await checked_identity(dispatcher, tracker)
+        return events + await super().run(dispatcher, tracker, domain)
+
     async def required_slots(
         self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[str]:
-        if tracker.get_slot("verified") or (tracker.get_slot("verify_attempts") or 0) >= MAX_ATTEMPTS:
+        if covered(tracker) or (tracker.get_slot("verify_attempts") or 0) >= MAX_ATTEMPTS:
             return []
         return domain_slots
 
@@ -48,6 +66,10 @@ class ValidateVerifyOrderForm(CompletingFormValidation):
         number = normalise_order_number(value)
         if number is None:
             say(dispatcher, "invalid_order_number")
+            return {"order_number": None}
+        proven = proven_order(tracker)
+        if proven is not None and number != proven:
+            return {"order_number": number, "email": None}  # another order: its own email proves it
         return {"order_number": number}
 
     def validate_email(
@@ -79,7 +101,7 @@ class ValidateVerifyOrderForm(CompletingFormValidation):
             say(dispatcher, "verify_order_gave_up" if gave_up else "verify_order_failed")
             return {"order_number": None, "email": None, "verify_attempts": float(attempts)}
         say(dispatcher, "verified", customer_name=customer["name"])
-        slots = {event["name"]: event["value"] for event in identity_events(customer)}
+        slots = {event["name"]: event["value"] for event in identity_events(customer, proven_order=number)}
         return {**slots, "order_number": number, "email": email}
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -24,13 +25,24 @@ OURS, BARE, VERSUS = "Bot REST (Concierge)", "Bot REST (bare rasa init)", "Bot R
 MEMORY_TARGET_MB = 2560.0
 
 
-def _alternating_load(
-    bots: dict[str, tuple[str, Callable[[int], Dialogue]]], plan: Plan
-) -> tuple[dict[str, dict[int, LoadResult]], dict[int, list[float]]]:
+@dataclass
+class Loaded:
+    """What `alternating_load` measured: merged results per bot and level, each other bot's messages/s ratio to the
+    baseline in each round, and the CPU seconds each bot's processes used during its measured rounds."""
+
+    results: dict[str, dict[int, LoadResult]]
+    round_ratios: dict[str, dict[int, list[float]]]
+    cpu_seconds: dict[str, dict[int, float]]
+
+
+def alternating_load(
+    bots: dict[str, tuple[str, Callable[[int], Dialogue]]], plan: Plan, baseline: str = BARE,
+    cpu: Mapping[str, Callable[[], float]] | None = None,
+) -> Loaded:
     """Load every bot at each concurrency level in `plan.rounds` alternating rounds (the order flips each round),
-    so that the machine's drift hits them alike. Returns the merged results and the per-round ratios ours / bare."""
-    results: dict[str, dict[int, LoadResult]] = {name: {} for name in bots}
-    round_ratios: dict[int, list[float]] = {}
+    so that the machine's drift hits them alike. `cpu` gives, per bot, the CPU seconds its processes have used."""
+    loaded = Loaded({name: {} for name in bots}, {name: {} for name in bots if name != baseline},
+                    {name: {} for name in cpu or {}})
     for level in plan.concurrency_levels:
         per_round = max(level, plan.conversations[level] // plan.rounds)
         for url, dialogue_for in bots.values():  # warm-up, not counted
@@ -40,17 +52,23 @@ def _alternating_load(
             this_round: dict[str, LoadResult] = {}
             for name in names:
                 url, dialogue_for = bots[name]
+                print(f"  round {number + 1}/{plan.rounds}, {level} concurrent: {name}...", flush=True)
+                cpu_before = cpu[name]() if cpu and name in cpu else 0.0
                 this_round[name] = asyncio.run(run_load(url, dialogue_for, level, per_round, 0))
-                if level in results[name]:
-                    results[name][level].add(this_round[name])
+                if cpu and name in cpu:
+                    used = loaded.cpu_seconds[name]
+                    used[level] = used.get(level, 0.0) + cpu[name]() - cpu_before
+                if level in loaded.results[name]:
+                    loaded.results[name][level].add(this_round[name])
                 else:
-                    results[name][level] = this_round[name]
-            round_ratios.setdefault(level, []).append(
-                ratio(this_round[OURS].messages_per_s, this_round[BARE].messages_per_s))
-    return results, round_ratios
+                    loaded.results[name][level] = this_round[name]
+            for name in loaded.round_ratios:
+                loaded.round_ratios[name].setdefault(level, []).append(
+                    ratio(this_round[name].messages_per_s, this_round[baseline].messages_per_s))
+    return loaded
 
 
-def _record_levels(report: Report, section: str, results: dict[int, LoadResult]) -> None:
+def record_levels(report: Report, section: str, results: dict[int, LoadResult]) -> None:
     """Throughput, latency percentiles and counts of one bot at each concurrency level."""
     for level, result in sorted(results.items()):
         s = result.summary()
@@ -64,7 +82,7 @@ def _record_levels(report: Report, section: str, results: dict[int, LoadResult])
                           f"{result.messages} ({result.errors}, {result.empty_replies})"))
 
 
-def _record_conversations(report: Report, section: str, results: dict[int, LoadResult]) -> None:
+def record_conversations(report: Report, section: str, results: dict[int, LoadResult]) -> None:
     """Print the first measured conversation, keep it in the JSON details, and note turns left unanswered."""
     first = results[min(results)]
     report.details.setdefault(section, {})["sample_conversation"] = [
@@ -123,10 +141,11 @@ def measure_bots(report: Report, plan: Plan, work: Path, log: IO[str]) -> None:
                 OURS: (settings.rasa_url, lambda i: concierge_dialogue(*orders[i % len(orders)])),
             }
             print(f"loading both bots in {plan.rounds} alternating rounds per level...", flush=True)
-            results, round_ratios = _alternating_load(bots, plan)
+            loaded = alternating_load(bots, plan)
+            results = loaded.results
             for section in (BARE, OURS):
-                _record_levels(report, section, results[section])
-                _record_conversations(report, section, results[section])
+                record_levels(report, section, results[section])
+                record_conversations(report, section, results[section])
             assert server.proc is not None
             report.add(Figure(BARE, "resident memory after load", tree_rss_mb({"rasa": server.proc.pid})["rasa"],
                               "MB"))
@@ -140,7 +159,7 @@ def measure_bots(report: Report, plan: Plan, work: Path, log: IO[str]) -> None:
             _escalation(report, settings, plan)
         finally:
             stack.stop()
-    compare(report, results[OURS], results[BARE], round_ratios)
+    compare(report, results[OURS], results[BARE], loaded.round_ratios[OURS])
 
 
 def compare(report: Report, ours: dict[int, LoadResult], bare: dict[int, LoadResult],

@@ -1,12 +1,14 @@
 """Benchmark of customer/tier look-ups through the service layer (prints p50/p95/p99 in ms, then JSON).
 
 python -m bench.lookup --customers 100000 [--database-url postgresql+psycopg://...] [--lookups 2000]
+The shop comes from bench/fixture.py (COPY into PostgreSQL, kept between runs in a concierge_bench* database).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import tempfile
@@ -18,6 +20,8 @@ from typing import cast
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from bench import fixture
+from clock import utcnow
 from routing.customers import service
 from routing.customers.models import Customer
 from routing.customers.schemas import CustomerOut
@@ -25,11 +29,10 @@ from routing.customers.service import CustomerWithTier
 from routing.db import make_engine, upgrade
 from routing.decisions.schemas import DecisionIn
 from routing.decisions.service import make_decision
-from routing.demo import generate, insert_shop
+from routing.orders.models import Order
 from routing.policy.definition import Policy
 from routing.policy.loader import load_policy
 from routing.settings import get_settings
-from routing.tiers import service as tiers
 
 
 def _percentiles(samples: list[float]) -> dict[str, float]:
@@ -65,40 +68,72 @@ def _time_decisions(session: Session, policy: Policy, customer_ids: list[int]) -
     return samples
 
 
+def _load(database_url: str, customers: int, seed: int, policy: Policy) -> tuple[float, bool]:
+    """The shop of `customers` in the database with tiers computed: loaded now, or kept from an earlier run when
+    PostgreSQL's label says it holds the same fixture. Returns (seconds the load took, whether it was reused)."""
+    postgres = database_url.startswith("postgresql")
+    wanted = fixture.fixture_label(customers, seed, fixture.schema_revision(database_url))
+    if postgres:
+        earlier = fixture.load_seconds_if_loaded(fixture.stored_label(database_url), wanted)
+        if earlier is not None:
+            return earlier, True
+        fixture.recreate(database_url)
+    started = time.perf_counter()
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    try:
+        with Session(engine) as session:
+            if session.scalar(select(func.count()).select_from(Customer)):
+                raise SystemExit(f"bench-lookup needs an empty scratch database; {engine.url!r} has customers")
+        fixture.load(engine, policy, customers, seed, utcnow())
+        if postgres:
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("VACUUM ANALYZE"))
+    finally:
+        engine.dispose()
+    seconds = time.perf_counter() - started
+    if postgres:
+        fixture.write_label(database_url, fixture.loaded_label(wanted, seconds))
+    return seconds, False
+
+
+def _keys(session: Session, customers: int, lookups: int, seed: int) -> tuple[list[tuple[int, str, str]], list[str]]:
+    """Random customers (id, external id, email) and order numbers to look up, read from the database."""
+    rng = random.Random(seed)
+    ids = rng.sample(range(1, customers + 1), min(lookups, customers))
+    picked = [(int(i), str(x), str(e)) for i, x, e in session.execute(
+        select(Customer.id, Customer.external_id, Customer.email).where(Customer.id.in_(ids))).all()]
+    rng.shuffle(picked)
+    last_order = session.scalar(select(func.max(Order.id))) or 0
+    order_ids = rng.sample(range(1, last_order + 1), min(lookups, last_order))
+    numbers = [str(n) for n in session.scalars(select(Order.number).where(Order.id.in_(order_ids)))]
+    rng.shuffle(numbers)
+    return picked, numbers
+
+
 def run(database_url: str | None, customers: int, lookups: int, policy: Policy, seed: int = 7) -> dict[str, object]:
-    """Load a shop of `customers` (no line items) and time look-ups by external id, email and order number."""
+    """Load a shop of `customers` (no line items; a PostgreSQL scratch database is kept for the next run) and time
+    look-ups by external id, email and order number, and decisions with their audit record."""
     tmp = None
     if database_url is None:
         tmp = tempfile.TemporaryDirectory(prefix="concierge-bench-")
         database_url = f"sqlite:///{Path(tmp.name) / 'bench.db'}"
-    upgrade(database_url)
+    load_seconds, reused = _load(database_url, customers, seed, policy)
     engine = make_engine(database_url)
     sessions = sessionmaker(engine, expire_on_commit=False)
-    t0 = time.perf_counter()
-    shop = generate(customers, seed)
-    shop.items = []
     with sessions() as session:
-        if session.scalar(select(func.count()).select_from(Customer)):
-            raise SystemExit(f"bench-lookup needs an empty scratch database; {engine.url!r} has customers")
-        insert_shop(session, shop)
-        tiers.recompute_all(session, policy)
-        session.commit()
-        if engine.dialect.name == "postgresql":
-            session.execute(text("ANALYZE"))
-            session.commit()
-    load_seconds = time.perf_counter() - t0
-    rng = random.Random(seed)
-    picked = rng.sample(shop.customers, min(lookups, len(shop.customers)))
-    numbers = [str(o["number"]) for o in rng.sample(shop.orders, min(lookups, len(shop.orders)))]
-    result: dict[str, object] = {"backend": engine.dialect.name, "customers": len(shop.customers),
-                                 "orders": len(shop.orders), "load_seconds": round(load_seconds, 2)}
+        picked, numbers = _keys(session, customers, lookups, seed)
+        orders = session.scalar(select(func.count()).select_from(Order)) or 0
+    result: dict[str, object] = {"backend": engine.dialect.name, "customers": customers, "orders": orders,
+                                 "load_seconds": round(load_seconds, 2), "reused": reused,
+                                 "load_average_1m": round(os.getloadavg()[0], 2)}  # a busy machine: slower
     with sessions() as session:
-        _time(session, policy, service.get_by_external_id, [str(c["external_id"]) for c in picked[:50]])  # warm-up
+        _time(session, policy, service.get_by_external_id, [c[1] for c in picked[:50]])  # warm-up
         result["external_id"] = _percentiles(_time(session, policy, service.get_by_external_id,
-                                                   [str(c["external_id"]) for c in picked]))
-        result["email"] = _percentiles(_time(session, policy, service.get_by_email, [str(c["email"]) for c in picked]))
+                                                   [c[1] for c in picked]))
+        result["email"] = _percentiles(_time(session, policy, service.get_by_email, [c[2] for c in picked]))
         result["order_number"] = _percentiles(_time(session, policy, service.get_by_order_number, numbers))
-        result["decision"] = _percentiles(_time_decisions(session, policy, [cast(int, c["id"]) for c in picked]))
+        result["decision"] = _percentiles(_time_decisions(session, policy, [c[0] for c in picked]))
     engine.dispose()
     if tmp is not None:
         tmp.cleanup()
@@ -107,8 +142,9 @@ def run(database_url: str | None, customers: int, lookups: int, policy: Policy, 
 
 def print_result(result: dict[str, object]) -> None:
     """A small table, then the JSON."""
+    how = "kept from an earlier run, which loaded it in" if result["reused"] else "loaded in"
     print(f"lookup latency, {result['backend']}, {result['customers']:,} customers, {result['orders']:,} orders "
-          f"(load {result['load_seconds']} s)")
+          f"({how} {result['load_seconds']} s)")
     print(f"{'key':<14}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}{'max ms':>10}")
     for key in ("external_id", "email", "order_number", "decision"):
         r = cast(dict[str, float], result[key])
@@ -120,7 +156,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.lookup", description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--lookups", type=int, default=2000)
-    parser.add_argument("--database-url", default=None, help="an empty scratch database (default: a temp SQLite file)")
+    parser.add_argument("--database-url", default=None,
+                        help="default: a temporary SQLite file. PostgreSQL: a scratch database named concierge_bench*, "
+                             "re-created and loaded unless it already holds this fixture (then kept)")
     args = parser.parse_args(argv)
     print_result(run(args.database_url, args.customers, args.lookups, load_policy(get_settings().policy_file)))
     return 0

@@ -1,8 +1,9 @@
-"""Resident memory (VmRSS) of processes including all their descendants, read from /proc."""
+"""Resident memory (VmRSS) and CPU time of processes including all their descendants, read from /proc."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 PROC = Path("/proc")
@@ -54,3 +55,22 @@ def tree_rss_mb(pids: Mapping[str, int]) -> dict[str, float]:
     """MB of resident memory per named process, each including its descendants."""
     parents = _parent_map()
     return {name: sum(rss_kb(p) for p in descendants(pid, parents)) / 1024 for name, pid in pids.items()}
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds one process has used (0 when it is gone)."""
+    try:
+        stat = (PROC / str(pid) / "stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat[stat.rfind(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(pids: Iterable[int]) -> float:
+    """CPU seconds used so far by the processes `pids` and every descendant still running."""
+    parents = _parent_map()
+    found: set[int] = set()
+    for pid in pids:
+        found |= descendants(pid, parents)
+    return sum(cpu_seconds(p) for p in found)

@@ -20,7 +20,13 @@ class Plan:
     nlu_limit: int | None
     claims_escalations: int | None  # None: the command's default
     expected_minutes: int
+    lookup_on_postgres: bool = False  # tier look-ups in a kept PostgreSQL database (bench/fixture.py), not SQLite
+    claims_replicas: tuple[int, ...] = (1,)  # routing-service processes the claims benchmark runs against
 
 
 QUICK = Plan("quick", (1, 10), {1: 6, 10: 40}, 1, 2, 2000, (10_000,), False, 300, 300, 4)
 FULL = Plan("full", (1, 10), {1: 20, 10: 120}, 1, 4, 10_000, (10_000, 100_000), True, None, None, 10)
+# `--cluster`: the production figures (bench/production.py), 1M-customer look-ups on PostgreSQL, claims on 1 and 2
+# routing processes
+CLUSTER = Plan("cluster", (10, 50), {10: 80, 50: 200}, 1, 2, 2000, (1_000_000,), False, None, None, 30,
+               lookup_on_postgres=True, claims_replicas=(1, 2))

@@ -94,10 +94,10 @@ def to_json(report: Report) -> str:
     return json.dumps(_json_safe(asdict(report)), indent=2, allow_nan=False) + "\n"
 
 
-def write(report: Report, out_dir: Path) -> tuple[Path, Path]:
-    """Write bench.json and bench.md into `out_dir`; returns both paths."""
+def write(report: Report, out_dir: Path, stem: str = "bench") -> tuple[Path, Path]:
+    """Write <stem>.json and <stem>.md into `out_dir`; returns both paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    json_path, md_path = out_dir / "bench.json", out_dir / "bench.md"
+    json_path, md_path = out_dir / f"{stem}.json", out_dir / f"{stem}.md"
     json_path.write_text(to_json(report))
     md_path.write_text(render_markdown(report))
     return json_path, md_path

@@ -80,7 +80,9 @@ async def _converse(
     for turn, text in enumerate(dialogue):
         started = time.perf_counter()
         try:
-            response = await client.post(url, json={"sender": sender, "message": text})
+            # the header is the key nginx spreads conversations over Rasa replicas by (launcher/nginx.py)
+            response = await client.post(url, json={"sender": sender, "message": text},
+                                         headers={"X-Conversation-Id": sender})
             response.raise_for_status()
             replies = [str(r.get("text", "")) for r in response.json()]
         except (httpx.HTTPError, ValueError):

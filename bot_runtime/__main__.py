@@ -5,16 +5,34 @@ The launcher starts the Rasa server this way (see launcher/stack.py).
 
 from __future__ import annotations
 
+import os
 import sys
 
-from bot_runtime import action_validation, channel_guard, event_lookup, message_limit
+from bot_runtime import (
+    LISTEN_BACKLOG,
+    action_outage,
+    action_validation,
+    channel_guard,
+    chat_origins,
+    event_lookup,
+    message_limit,
+    relay_once,
+    resend_once,
+    token_redaction,
+)
 
 
 def main() -> int:
+    os.environ.setdefault("SANIC_BACKLOG", str(LISTEN_BACKLOG))  # read by rasa.core.run when the server starts
     action_validation.install()
+    action_outage.install()
     event_lookup.install()
     message_limit.install()
     channel_guard.install()
+    chat_origins.install()
+    relay_once.install()
+    resend_once.install()
+    token_redaction.install()
     from rasa.__main__ import main as rasa_main
 
     sys.argv[0] = "rasa"

@@ -20,7 +20,17 @@ from sanic.response import HTTPResponse
 
 REST_WEBHOOK = "/webhooks/rest/webhook"
 SENDER_PATTERN = re.compile(r"[A-Za-z0-9_.:@-]{1,64}")
+UNUSABLE_TEXT = re.compile(r"[\x00\ud800-\udfff]")  # lone surrogates are not Unicode text; PostgreSQL keeps no NUL
 _installed: list[bool] = []
+
+
+def message_text_problem(message: Any) -> str | None:
+    """Why a customer's message is refused (not a string, or text no store can keep), or None."""
+    if not isinstance(message, str):
+        return "`message` must be a string"
+    if UNUSABLE_TEXT.search(message):
+        return "`message` must be text without NUL characters or lone surrogates"
+    return None
 
 
 def problem(body: Any) -> str | None:
@@ -30,8 +40,9 @@ def problem(body: Any) -> str | None:
     sender, message, metadata = body.get("sender"), body.get("message"), body.get("metadata")
     if not isinstance(sender, str) or not SENDER_PATTERN.fullmatch(sender):
         return "`sender` must be 1 to 64 letters, digits or . _ : @ -"
-    if not isinstance(message, str):
-        return "`message` must be a string"
+    text_problem = message_text_problem(message)
+    if text_problem:
+        return text_problem
     if metadata is not None and not isinstance(metadata, dict):
         return "`metadata` must be a JSON object"
     return None

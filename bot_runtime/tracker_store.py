@@ -25,6 +25,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool
 
+from bot_runtime.token_redaction import redacted
+
 PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL")
 
 
@@ -82,4 +84,4 @@ class SQLiteTrackerStore(SQLTrackerStore):
     def _additional_events(self, session: Session, tracker: DialogueStateTracker) -> Iterator[Event]:
         """The tracker's events after those of its latest session already stored."""
         stored = session.execute(self._latest_session_count, {"sender_id": tracker.sender_id}).scalar_one()
-        return itertools.islice(tracker.events, stored, len(tracker.events))
+        return redacted(itertools.islice(tracker.events, stored, len(tracker.events)))

@@ -6,9 +6,8 @@ time for development and tests: `CONCIERGE_CLOCK_START=2026-12-05T08:30:00Z` mak
 when the stack starts and run forward from there. The first process that reads the setting records the real
 moment it did so in `CONCIERGE_CLOCK_ANCHOR`; child processes inherit it, so every process of one stack (and the
 tests driving it) reads the same time. Refused unless CONCIERGE_ENV=development: a shop's clock is the real one.
-
-Third-party schedulers that run on the system clock (Rasa's reminders, via APScheduler) get their times from
-`system_time_after`, the one deliberate use of the system clock.
+Concierge schedules nothing with Rasa's reminders (they run on the system clock and live in memory): retries of kept
+work are planned on this clock (actions/kept_work.py).
 """
 
 from __future__ import annotations
@@ -123,7 +122,3 @@ def use(clock: Clock) -> Iterator[Clock]:
     finally:
         _current = previous
 
-
-def system_time_after(seconds: float) -> datetime:
-    """A naive local system time `seconds` from now, for schedulers that run on the system clock (Rasa reminders)."""
-    return datetime.now() + timedelta(seconds=seconds)

@@ -17,9 +17,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def free_base_port(start: int = 28000, stop: int = 29000) -> int:
-    """A base port with base+1 and base+2 free as well (for StackSettings.with_ports)."""
+def free_base_port(start: int = 28000, stop: int = 29000, width: int = 3) -> int:
+    """A base port with the `width` - 1 ports after it free as well (3 for StackSettings.with_ports; at most 10)."""
     for base in range(start, stop, 10):
-        if all(_free(p) for p in (base, base + 1, base + 2)):
+        if all(_free(p) for p in range(base, base + width)):
             return base
-    raise RuntimeError(f"no three free ports in {start}..{stop}")
+    raise RuntimeError(f"no {width} free ports in a row in {start}..{stop}")

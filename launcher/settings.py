@@ -56,6 +56,7 @@ class StackSettings:
     routing_database_url: str = field(default_factory=lambda: _env("CONCIERGE_DATABASE_URL", ""))
     seed_demo: bool = field(default_factory=lambda: _env("CONCIERGE_SEED_DEMO", "1") == "1")
     demo_customers: int = field(default_factory=lambda: int(_env("CONCIERGE_DEMO_CUSTOMERS", "10000")))
+    shop_origins: str = field(default_factory=lambda: _env("CONCIERGE_CHAT_ORIGINS", ""))
 
     def with_ports(self, base: int, var_dir: Path) -> StackSettings:
         """A copy on ports base, base+1, base+2 with its own data folder (for tests)."""
@@ -85,9 +86,20 @@ class StackSettings:
     def routing_url(self) -> str:
         return f"http://{self.host}:{self.routing_port}"
 
+    @property
+    def chat_origins(self) -> str:
+        """The pages that may chat with Rasa from a browser: CONCIERGE_CHAT_ORIGINS, else the demo shop's origin."""
+        if self.shop_origins:
+            return self.shop_origins
+        origins = [self.routing_url]
+        if self.host == "127.0.0.1":
+            origins.append(f"http://localhost:{self.routing_port}")
+        return ",".join(origins)
+
     def child_env(self) -> dict[str, str]:
         """Environment for every child process: one source of truth for URLs and secrets."""
         env = dict(os.environ)
+        env.setdefault("PGGSSENCMODE", "disable")  # Rasa's PostgreSQL stores, as routing.db.make_engine does
         env.update(
             CONCIERGE_ENV=self.env,
             CONCIERGE_HOST=self.host,
@@ -97,6 +109,7 @@ class StackSettings:
             CONCIERGE_RASA_URL=self.rasa_url,
             CONCIERGE_ACTIONS_URL=self.actions_url,
             CONCIERGE_ROUTING_URL=self.routing_url,
+            CONCIERGE_CHAT_ORIGINS=self.chat_origins,
             CONCIERGE_RASA_TOKEN=self.rasa_token,
             CONCIERGE_SERVICE_TOKEN=self.service_token,
             CONCIERGE_ACTIONS_TOKEN=self.actions_token,

@@ -1,4 +1,9 @@
-"""A small supervisor for the Concierge processes: start, health-check, stream logs, stop cleanly."""
+"""A small supervisor for the Concierge processes: start, health-check, stream logs, restart, stop cleanly.
+
+A child that dies is restarted after a back-off (1 s, doubled after each quick death up to 30 s, back to 1 s once
+it has run for a minute) while the others keep serving: the bot still answers routine questions while the routing
+service restarts. Each restart is logged with the exit code. Ctrl-C or SIGTERM stops every child.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -21,14 +28,39 @@ ROUTING_BIN = ROOT / ".venv" / "routing" / "bin"
 
 
 @dataclass
+class Backoff:
+    """The delays between restarts of one child: `base`, doubled after each death up to `cap`; back to `base`
+    when the child had run for `stable` seconds (a crash after a day of service is not a crash loop)."""
+
+    base: float = 1.0
+    cap: float = 30.0
+    stable: float = 60.0
+    quick_deaths: int = 0
+
+    def delay_after(self, ran_for: float) -> float:
+        """The wait before restarting a child that died after running `ran_for` seconds."""
+        if ran_for >= self.stable:
+            self.quick_deaths = 0
+        delay = min(self.cap, self.base * 2.0 ** min(self.quick_deaths, 30))
+        self.quick_deaths += 1
+        return delay
+
+
+@dataclass
 class ProcessSpec:
-    """One long-running child process and the URL that tells it is healthy."""
+    """One long-running child process, the URL that tells it is healthy, and its restart state."""
 
     name: str
     argv: list[str]
     health_url: str
     cwd: Path = ROOT
+    env: dict[str, str] = field(default_factory=dict)  # on top of the stack's child environment (replica ports)
+    backoff: Backoff = field(default_factory=Backoff)
     proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    started_at: float = 0.0  # time.monotonic() of the last start
+    restarts: int = 0
+    restart_at: float | None = None  # set while a restart waits for its back-off
+    recovering: bool = False  # restarted, not yet healthy
 
 
 def process_specs(s: StackSettings) -> list[ProcessSpec]:
@@ -49,7 +81,7 @@ def process_specs(s: StackSettings) -> list[ProcessSpec]:
             "rasa",
             [
                 str(BOT_BIN / "python"), "-m", "bot_runtime", "run", "--enable-api", "--auth-token", s.rasa_token,
-                "--cors", "*", "--port", str(s.rasa_port), "--interface", s.host,
+                "--port", str(s.rasa_port), "--interface", s.host,
                 "--model", str(s.model), "--endpoints", str(s.endpoints),
                 "--credentials", str(ROOT / "credentials.yml"),
             ],
@@ -68,32 +100,44 @@ def prepare(s: StackSettings, out: IO[str] = sys.stdout) -> None:
 
 
 class Stack:
-    """Runs the processes of one stack; use as a context manager or call start()/stop()."""
+    """Runs the processes of one stack; use as a context manager or call start()/stop(). `supervise` restarts the
+    children that die (the launcher runs it; the end-to-end fixtures do not)."""
 
-    def __init__(self, settings: StackSettings, log: IO[str] | None = None) -> None:
+    def __init__(self, settings: StackSettings, log: IO[str] | None = None,
+                 specs: list[ProcessSpec] | None = None) -> None:
         self.settings = settings
-        self.specs = process_specs(settings)
+        self.specs = specs if specs is not None else process_specs(settings)
         self.log = log or sys.stdout
         self._lock = threading.Lock()
 
-    def _pump(self, spec: ProcessSpec) -> None:
-        assert spec.proc and spec.proc.stdout
-        for raw in iter(spec.proc.stdout.readline, b""):
-            line = raw.decode(errors="replace").rstrip()
-            with self._lock:
-                self.log.write(f"{spec.name:>8} | {line}\n")
-                self.log.flush()
+    def _write(self, line: str) -> None:
+        with self._lock:
+            self.log.write(line + "\n")
+            self.log.flush()
+
+    def _pump(self, name: str, proc: subprocess.Popen[bytes]) -> None:
+        assert proc.stdout
+        for raw in iter(proc.stdout.readline, b""):
+            self._write(f"{name:>8} | {raw.decode(errors='replace').rstrip()}")
+
+    def _spawn(self, spec: ProcessSpec) -> None:
+        # its own session: Ctrl-C in the terminal reaches the launcher only, which stops the children in order
+        spec.proc = proc = subprocess.Popen(
+            spec.argv, cwd=spec.cwd, env={**self.settings.child_env(), **spec.env}, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        spec.started_at = time.monotonic()
+        threading.Thread(target=self._pump, args=(spec.name, proc), daemon=True).start()
 
     def start(self, timeout: float = 180.0) -> None:
-        """Start every process and wait until all health checks pass (or raise)."""
+        """Prepare the database, start every process and wait until all health checks pass (or raise)."""
         prepare(self.settings, self.log)
-        env = self.settings.child_env()
+        self.launch(timeout)
+
+    def launch(self, timeout: float = 180.0) -> None:
+        """Start every process and wait until all health checks pass (or raise)."""
         for spec in self.specs:
-            spec.proc = subprocess.Popen(
-                spec.argv, cwd=spec.cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-            threading.Thread(target=self._pump, args=(spec,), daemon=True).start()
+            self._spawn(spec)
         self.wait_healthy(timeout)
 
     def wait_healthy(self, timeout: float) -> None:
@@ -115,8 +159,35 @@ class Stack:
                     raise TimeoutError(f"not healthy after {timeout:.0f}s: {', '.join(pending)}")
                 time.sleep(0.5)
 
-    def first_exited(self) -> ProcessSpec | None:
-        return next((s for s in self.specs if s.proc and s.proc.poll() is not None), None)
+    def supervise(self, stopping: threading.Event, interval: float = 0.5) -> None:
+        """Restart the children that die, each after its back-off, until `stopping` is set."""
+        with httpx.Client(timeout=1.0) as client:
+            while not stopping.wait(interval):
+                for spec in self.specs:
+                    self._tend(spec, client)
+
+    def _tend(self, spec: ProcessSpec, client: httpx.Client) -> None:
+        """One look at one child: notice its death, restart it when its back-off is over, report its recovery."""
+        now = time.monotonic()
+        if spec.proc is None:
+            return
+        if spec.restart_at is None and spec.proc.poll() is not None:
+            _signal_group(spec.proc, signal.SIGKILL)  # what it left in its group would hold its port
+            ran_for = now - spec.started_at
+            delay = spec.backoff.delay_after(ran_for)
+            spec.restart_at = now + delay
+            self._write(f"concierge: {spec.name} exited with code {_describe(spec.proc.returncode)} after "
+                        f"{ran_for:.1f}s; restart {spec.restarts + 1} in {delay:g}s (the others keep serving)")
+        elif spec.restart_at is not None and now >= spec.restart_at:
+            spec.restart_at = None
+            spec.restarts += 1
+            self._spawn(spec)
+            spec.recovering = True
+            self._write(f"concierge: {spec.name} restarted (restart {spec.restarts}, pid {spec.proc.pid})")
+        elif spec.recovering and _answers(client, spec.health_url):
+            spec.recovering = False
+            self._write(f"concierge: {spec.name} is healthy again "
+                        f"({time.monotonic() - spec.started_at:.1f}s after restart {spec.restarts})")
 
     def pids(self) -> dict[str, int]:
         return {s.name: s.proc.pid for s in self.specs if s.proc}
@@ -144,11 +215,47 @@ class Stack:
         self.stop()
 
 
+@contextmanager
+def running(settings: StackSettings, log_path: Path, timeout: float = 240.0) -> Iterator[Stack]:
+    """The stack started with every process's output in `log_path`, stopped afterwards (for tests and tools).
+
+    If it does not become healthy, the log's tail goes to stderr before the error: that is where the cause is.
+    """
+    with open(log_path, "w") as log:
+        stack = Stack(settings, log=log)
+        try:
+            stack.start(timeout=timeout)
+        except Exception:
+            sys.stderr.write(log_path.read_text()[-5000:])
+            raise
+        try:
+            yield stack
+        finally:
+            stack.stop()
+
+
 def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
     try:
         os.killpg(proc.pid, sig)
-    except ProcessLookupError:
+    except (ProcessLookupError, PermissionError):
         pass
+
+
+def _describe(returncode: int) -> str:
+    """An exit code, with the signal's name when a signal ended the process (-9 -> "-9 (SIGKILL)")."""
+    if returncode < 0:
+        try:
+            return f"{returncode} ({signal.Signals(-returncode).name})"
+        except ValueError:
+            pass
+    return str(returncode)
+
+
+def _answers(client: httpx.Client, url: str) -> bool:
+    try:
+        return client.get(url).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def urls(s: StackSettings) -> list[tuple[str, str]]:
@@ -163,9 +270,10 @@ def urls(s: StackSettings) -> list[tuple[str, str]]:
     ]
 
 
-def run_forever(s: StackSettings) -> int:
-    """Start the stack, print URLs and 'ready', and stop every child on Ctrl-C/SIGTERM."""
-    stack = Stack(s)
+def run_forever(s: StackSettings, stack: Stack | None = None) -> int:
+    """Start the stack (the embedded one unless `stack` is given), print URLs and 'ready', restart the children that
+    die, and stop them all on Ctrl-C/SIGTERM."""
+    stack = stack or Stack(s)
     stopping = threading.Event()
 
     def _handle(signum: int, _frame: object) -> None:
@@ -182,15 +290,8 @@ def run_forever(s: StackSettings) -> int:
     for label, url in urls(s):
         print(f"  {label:<34} {url}")
     print("ready (Ctrl-C stops everything)", flush=True)
-    code = 0
-    while not stopping.wait(1.0):
-        dead = stack.first_exited()
-        if dead:
-            code_text = dead.proc.returncode if dead.proc else "?"
-            print(f"concierge: {dead.name} exited with code {code_text}; stopping", file=sys.stderr)
-            code = 1
-            break
+    stack.supervise(stopping)
     print("concierge: stopping...", flush=True)
     stack.stop()
     print("concierge: stopped", flush=True)
-    return code
+    return 0

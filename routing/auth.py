@@ -10,10 +10,15 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 _bearer = HTTPBearer(auto_error=False, description="CONCIERGE_SERVICE_TOKEN")
 
 
-def require_service_token(request: Request,
-                          credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> None:
-    """FastAPI dependency: 401 unless `Authorization: Bearer <CONCIERGE_SERVICE_TOKEN>` is sent."""
+def has_service_token(request: Request,
+                      credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> bool:
+    """FastAPI dependency: whether `Authorization: Bearer <CONCIERGE_SERVICE_TOKEN>` was sent (constant time)."""
     expected: str = request.app.state.settings.service_token
-    if credentials is None or not hmac.compare_digest(credentials.credentials.encode(), expected.encode()):
+    return credentials is not None and hmac.compare_digest(credentials.credentials.encode(), expected.encode())
+
+
+def require_service_token(authorised: bool = Depends(has_service_token)) -> None:
+    """FastAPI dependency: 401 unless `Authorization: Bearer <CONCIERGE_SERVICE_TOKEN>` is sent."""
+    if not authorised:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Missing or invalid service token.",
                             headers={"WWW-Authenticate": "Bearer"})

@@ -6,18 +6,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from sqlalchemy.orm import Session, sessionmaker
-
 from routing.agents.commands import register as register_agent_commands
-from routing.db import make_engine, upgrade
+from routing.analytics.commands import register as register_ops_report
+from routing.analytics.commands import register_demo as register_demo_commands
+from routing.capacity.commands import register as register_capacity_commands
+from routing.db import command_session, upgrade
 from routing.escalations.commands import register as register_escalation_commands
 from routing.policy.definition import Policy
-from routing.policy.loader import load_policy
+from routing.policy.loader import PolicyError, load_policy
 from routing.settings import Settings, get_settings
-
-
-def _sessions(settings: Settings) -> sessionmaker[Session]:
-    return sessionmaker(make_engine(settings.database_url), expire_on_commit=False)
 
 
 def _policy(settings: Settings) -> Policy:
@@ -30,23 +27,23 @@ def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
     if args.demo_customers > 0:
         from routing.demo import load_demo
 
-        with _sessions(settings).begin() as session:
+        with command_session(settings.database_url) as session, session.begin():
             if load_demo(session, _policy(settings), args.demo_customers, seed=args.seed):
                 print(f"routing: demo shop loaded ({args.demo_customers} customers + 4 demo accounts), tiers computed")
         if settings.env == "development":
             from routing.agents.demo import create_demo_agents
 
-            with _sessions(settings).begin() as session:
+            with command_session(settings.database_url) as session, session.begin():
                 if create_demo_agents(session):
-                    print("routing: demo agents alice (vip, priority), bob (priority, general), carol (general); "
-                          "password 'demo'")
+                    print("routing: demo agents alice (vip, priority), bob (priority, general), carol (general), "
+                          "lena (lead); password 'demo'")
     return 0
 
 
 def cmd_tiers_recompute(settings: Settings, args: argparse.Namespace) -> int:
     from routing.tiers.service import recompute_all
 
-    with _sessions(settings).begin() as session:
+    with command_session(settings.database_url) as session, session.begin():
         print(f"routing: tiers recomputed for {recompute_all(session, _policy(settings))} customers")
     return 0
 
@@ -54,7 +51,7 @@ def cmd_tiers_recompute(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_import_csv(settings: Settings, args: argparse.Namespace) -> int:
     from routing.csv_import import import_csv
 
-    with _sessions(settings).begin() as session:
+    with command_session(settings.database_url) as session, session.begin():
         report = import_csv(session, _policy(settings), args.customers, args.orders)
         if not report.ok:
             session.rollback()
@@ -69,7 +66,7 @@ def cmd_import_csv(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_report_tiers(settings: Settings, args: argparse.Namespace) -> int:
     from routing.tiers.report import write_report
 
-    with _sessions(settings)() as session:
+    with command_session(settings.database_url) as session:
         text, md_path, png_path = write_report(session, _policy(settings), args.out)
     print(text)
     print(f"written: {md_path}, {png_path}")
@@ -79,6 +76,11 @@ def cmd_report_tiers(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
+    try:
+        _policy(settings)  # the app checks it as well; this says why in one line instead of a traceback
+    except PolicyError as error:
+        print(f"routing: cannot start without a valid policy: {error}", file=sys.stderr)
+        return 1
     uvicorn.run("routing.app:create_app", factory=True, host=settings.host, port=settings.routing_port,
                 log_level="warning")
     return 0
@@ -103,6 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = report_sub.add_parser("tiers", help="customers and revenue share per tier (Markdown + PNG)")
     p.add_argument("--out", type=Path, default=Path("reports"), help="output folder")
     p.set_defaults(func=cmd_report_tiers)
+    register_ops_report(report_sub)  # report ops
+    register_capacity_commands(sub)  # capacity erlang
+    register_demo_commands(sub)  # demo simulate
     register_agent_commands(sub)  # agents add
     register_escalation_commands(sub)  # escalations expire
     p = sub.add_parser("serve", help="run the HTTP service")
@@ -112,6 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if not getattr(args, "needs_settings", True):  # pure calculators run anywhere, without the service's secrets
+        return int(args.func(None, args))
     return int(args.func(get_settings(), args))
 
 

@@ -4,13 +4,14 @@ sessions are scoped per request."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 from alembic import command
 from alembic.config import Config
 from fastapi import Depends, Request
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -35,10 +36,24 @@ def upgrade(database_url: str) -> None:
     command.upgrade(alembic_config(database_url), "head")
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite gets WAL, foreign keys and a busy timeout for concurrent writers."""
+DEFAULT_POOL_SIZE = 50  # Settings.db_pool_size (CONCIERGE_DB_POOL_SIZE)
+MAX_OVERFLOW = 10  # beyond the requests admitted at once (routing/admission.py): background workers, live streams
+
+
+def make_engine(url: str, pool_size: int = DEFAULT_POOL_SIZE) -> Engine:
+    """An engine for `url` keeping up to `pool_size` connections (10 more for the background), opened as needed.
+
+    A database error never quotes the statement's parameters (customers' emails and addresses), so logs and stored
+    errors hold no personal data. SQLite gets WAL, foreign keys and a busy timeout for concurrent writers. A
+    PostgreSQL connection is checked before each use (`pool_pre_ping`): one the server dropped (a restart,
+    `pg_terminate_backend`, an idle timeout) is replaced instead of failing a request. libpq's GSSAPI encryption is
+    off unless the URL asks for it (`?gssencmode=prefer`): probing for Kerberos credentials on every connect is
+    what crashes libpq in threaded clients (psycopg#1213, ruby-pg#311), and a crashed process takes every request
+    in it down.
+    """
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=pool_size,
+                               max_overflow=MAX_OVERFLOW, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -49,7 +64,21 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+    connect_args = {} if "gssencmode" in make_url(url).query else {"gssencmode": "disable"}
+    return create_engine(url, pool_size=pool_size, max_overflow=MAX_OVERFLOW, pool_pre_ping=True,
+                         connect_args=connect_args, hide_parameters=True)
+
+
+@contextmanager
+def command_session(database_url: str) -> Iterator[Session]:
+    """A session for one command-line command, on an engine of its own that is disposed however the command ends.
+    The command commits what it keeps (or wraps its work in `session.begin()`)."""
+    engine = make_engine(database_url)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            yield session
+    finally:
+        engine.dispose()
 
 
 def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:

@@ -1,6 +1,7 @@
 """Imports every concept's models so that Base.metadata knows all tables (for Alembic)."""
 
 import routing.agents.models
+import routing.analytics.models
 import routing.customers.models
 import routing.decisions.models
 import routing.escalations.models

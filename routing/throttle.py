@@ -2,21 +2,46 @@
 checked before the expensive or sensitive work (an argon2 hash, an order + email look-up).
 
 Beyond `limits[kind]` failures for one key of that kind within `window`, the caller answers 429 with Retry-After
-until the oldest failure leaves the window. Kept in the process (one routing replica today; several replicas would
-keep the counts in Redis).
+until the oldest failure leaves the window. The counts live in the process (`FailureThrottle`), or, when
+CONCIERGE_REDIS_URL is set, in Redis (`RedisFailureThrottle`), so that every replica of the routing service counts
+the same failures: an attacker cannot spread guesses over replicas, and a restart forgets nothing. Times come from
+the service's clock (`clock.utcnow`), not Redis's.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import math
 import threading
+import uuid
 from collections import deque
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Protocol
+
+import redis
+
+from routing.errors import Unavailable
+
+logger = logging.getLogger(__name__)
+
+
+class Throttle(Protocol):
+    """What the sign-in and order-check endpoints need from a throttle."""
+
+    def retry_after(self, keys: Mapping[str, str], now: datetime) -> int:
+        """Seconds until an attempt with these keys (kind -> key) may be made (0: now)."""
+
+    def failed(self, keys: Mapping[str, str], now: datetime) -> None:
+        """Count a failed attempt against each of its keys."""
+
+    def succeeded(self, kind: str, key: str) -> None:
+        """A success clears that key's failures."""
 
 
 class FailureThrottle:
-    """Sliding-window counts of failed attempts, per (kind, key)."""
+    """Sliding-window counts of failed attempts, per (kind, key), in this process."""
 
     def __init__(self, limits: Mapping[str, int], window: timedelta) -> None:
         self.limits = dict(limits)
@@ -51,11 +76,76 @@ class FailureThrottle:
             self._failures.pop((kind, key), None)
 
 
-def agent_sign_in_throttle() -> FailureThrottle:
+class RedisFailureThrottle:
+    """The same sliding-window counts in Redis: one sorted set of failure instants per (kind, key), which expires
+    with the window. Keys are `<prefix>:<name>:<kind>:<sha256 of the key>` (no email or login in clear in Redis).
+
+    Redis unreachable: `Unavailable` (503) rather than an unthrottled attempt.
+    """
+
+    def __init__(self, client: redis.Redis, prefix: str, limits: Mapping[str, int], window: timedelta) -> None:
+        self.client = client
+        self.prefix = prefix
+        self.limits = dict(limits)
+        self.window = window
+
+    def _key(self, kind: str, key: str) -> str:
+        return f"{self.prefix}:{kind}:{hashlib.sha256(key.encode()).hexdigest()}"
+
+    def retry_after(self, keys: Mapping[str, str], now: datetime) -> int:
+        start = (now - self.window).timestamp()
+        try:
+            with self.client.pipeline() as pipe:
+                for kind, key in keys.items():
+                    pipe.zremrangebyscore(self._key(kind, key), "-inf", start)
+                    pipe.zcard(self._key(kind, key))
+                    pipe.zrange(self._key(kind, key), 0, 0, withscores=True)
+                answers = pipe.execute()
+        except redis.RedisError as exc:
+            raise self._unavailable(exc) from exc
+        waits = [0]
+        for index, kind in enumerate(keys):
+            count, oldest = answers[3 * index + 1], answers[3 * index + 2]
+            if count >= self.limits[kind] and oldest:
+                waits.append(max(1, math.ceil(oldest[0][1] + self.window.total_seconds() - now.timestamp())))
+        return max(waits)
+
+    def failed(self, keys: Mapping[str, str], now: datetime) -> None:
+        expiry = math.ceil(self.window.total_seconds())
+        try:
+            with self.client.pipeline() as pipe:
+                for kind, key in keys.items():
+                    pipe.zadd(self._key(kind, key), {uuid.uuid4().hex: now.timestamp()})
+                    pipe.expire(self._key(kind, key), expiry)
+                pipe.execute()
+        except redis.RedisError as exc:
+            raise self._unavailable(exc) from exc
+
+    def succeeded(self, kind: str, key: str) -> None:
+        try:
+            self.client.delete(self._key(kind, key))
+        except redis.RedisError as exc:
+            raise self._unavailable(exc) from exc
+
+    @staticmethod
+    def _unavailable(exc: redis.RedisError) -> Unavailable:
+        logger.error("the throttle's Redis is unreachable: %s", exc)
+        return Unavailable("This check is unavailable for a moment; please try again shortly.")
+
+
+SIGN_IN_LIMITS, SIGN_IN_WINDOW = {"login": 5, "address": 20}, timedelta(minutes=5)
+ORDER_CHECK_LIMITS, ORDER_CHECK_WINDOW = {"order": 5, "email": 10}, timedelta(minutes=15)
+
+
+def agent_sign_in_throttle(client: redis.Redis | None = None, prefix: str = "concierge") -> Throttle:
     """5 failed sign-ins per login, 20 per client address, in 5 minutes (each attempt costs an argon2 hash)."""
-    return FailureThrottle({"login": 5, "address": 20}, timedelta(minutes=5))
+    if client is None:
+        return FailureThrottle(SIGN_IN_LIMITS, SIGN_IN_WINDOW)
+    return RedisFailureThrottle(client, f"{prefix}:throttle:sign-in", SIGN_IN_LIMITS, SIGN_IN_WINDOW)
 
 
-def order_verification_throttle() -> FailureThrottle:
+def order_verification_throttle(client: redis.Redis | None = None, prefix: str = "concierge") -> Throttle:
     """5 failed order + email checks per order number, 10 per email, in 15 minutes (order numbers are guessable)."""
-    return FailureThrottle({"order": 5, "email": 10}, timedelta(minutes=15))
+    if client is None:
+        return FailureThrottle(ORDER_CHECK_LIMITS, ORDER_CHECK_WINDOW)
+    return RedisFailureThrottle(client, f"{prefix}:throttle:order-check", ORDER_CHECK_LIMITS, ORDER_CHECK_WINDOW)

@@ -8,6 +8,8 @@ from typing import Any
 
 import httpx
 
+KEEPALIVE_EXPIRY_SECONDS = 2.0
+
 
 class OutgoingHttp:
     """POSTs JSON with a timeout, retrying transport errors and error statuses; connections are kept and reused.
@@ -19,7 +21,10 @@ class OutgoingHttp:
                  transport: httpx.BaseTransport | None = None) -> None:
         self.attempts = attempts
         self.backoff = backoff
-        self._client = httpx.Client(timeout=timeout, transport=transport)
+        # idle connections are dropped before the receiver's keep-alive timeout (uvicorn and Sanic: 5 s) ends them:
+        # a POST sent as the receiver closes its connection fails and its retry could deliver it twice
+        self._client = httpx.Client(timeout=timeout, transport=transport,
+                                    limits=httpx.Limits(keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS))
 
     def post_json(self, url: str, body: Any, params: dict[str, str] | None = None, attempts: int | None = None
                   ) -> None:
@@ -43,6 +48,6 @@ class OutgoingHttp:
         self._client.close()
 
 
-def notify_waiting(http: OutgoingHttp, url: str, escalation: dict[str, Any]) -> None:
-    """Tell a queue's webhook that an escalation is waiting."""
-    http.post_json(url, {"event": "escalation.waiting", "escalation": escalation})
+def notify_waiting(http: OutgoingHttp, url: str, escalation: dict[str, Any], attempts: int | None = None) -> None:
+    """Tell a queue's webhook that an escalation is waiting (`attempts` times at most; the client's default)."""
+    http.post_json(url, {"event": "escalation.waiting", "escalation": escalation}, attempts=attempts)

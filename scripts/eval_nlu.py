@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DATASETS = Path(os.environ.get("CONCIERGE_SHARED_DIR", str(ROOT.parent / "shared"))) / "datasets"
 BITEXT_DIR = DATASETS / "bitext-customer-service"
 OOS_FILE = DATASETS / "clinc150-oos" / "oos_val.csv"
+CHALLENGE = ROOT / "tests" / "nlu" / "challenge.csv"
 MODEL = ROOT / "models" / "concierge.tar.gz"
 REPORTS = ROOT / "reports"
 REJECTING_INTENTS = {"nlu_fallback", "out_of_scope"}
@@ -154,10 +155,20 @@ def evaluate(agent: Any, examples: list[Example], oos: list[Example], threshold:
              model: str = "", sources: list[str] | None = None) -> dict[str, Any]:
     """Figures for in-scope `examples` (key "intents") and out-of-scope queries `oos` (key "oos")."""
     started = time.monotonic()
+    predictions = asyncio.run(predict(agent, [x.text for x in examples])) if examples else []
+    oos_predictions = asyncio.run(predict(agent, [x.text for x in oos])) if oos else []
+    report = score(examples, predictions, oos, oos_predictions, threshold)
+    report = {"model": model, "fallback_threshold": threshold, "sources": sources or [], **report}
+    report["seconds"] = round(time.monotonic() - started, 1)
+    return report
+
+
+def score(examples: list[Example], predictions: list[tuple[str, float, str]], oos: list[Example],
+          oos_predictions: list[tuple[str, float, str]], threshold: float) -> dict[str, Any]:
+    """The figures of predictions already made: "intents" for `examples`, "oos" for the out-of-scope queries."""
+    report: dict[str, Any] = {}
     labels = sorted({x.intent for x in examples})
-    report: dict[str, Any] = {"model": model, "fallback_threshold": threshold, "sources": sources or []}
     if examples:
-        predictions = asyncio.run(predict(agent, [x.text for x in examples]))
         gold = [x.intent for x in examples]
         final = [p[0] for p in predictions]
         per_intent = f1_scores(gold, final, labels)
@@ -180,14 +191,61 @@ def evaluate(agent: Any, examples: list[Example], oos: list[Example], threshold:
             "confusion": {g: {p: n for (g2, p), n in sorted(pairs.items()) if g2 == g} for g in labels},
         }
     if oos:
-        predictions = asyncio.run(predict(agent, [x.text for x in oos]))
-        rejected = [p[0] in REJECTING_INTENTS or p[1] < threshold for p in predictions]
+        rejected = [p[0] in REJECTING_INTENTS or p[1] < threshold for p in oos_predictions]
         report["oos"] = {
             "examples": len(oos),
             "rejection_rate": round(sum(rejected) / len(rejected), 4),
             "accepted_as": dict(
-                Counter(p[0] for p, r in zip(predictions, rejected, strict=True) if not r).most_common(10)),
+                Counter(p[0] for p, r in zip(oos_predictions, rejected, strict=True) if not r).most_common(10)),
         }
+    return report
+
+
+def cross_validate(folds: int, threshold: float) -> dict[str, Any]:
+    """Stratified `folds`-fold cross-validation of config.yml's NLU pipeline on data/nlu (fixed seed).
+
+    Each fold trains an NLU-only model on the other folds and predicts its own examples; the figures are those of
+    every example predicted once, by the model that never saw it (out_of_scope examples measure rejection).
+    """
+    import tempfile
+
+    from rasa.core.agent import Agent
+    from rasa.model_training import train_nlu
+    from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLWriter
+    from rasa.shared.nlu.training_data.loading import load_data
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+    from sklearn.model_selection import StratifiedKFold  # type: ignore[import-untyped]
+
+    started = time.monotonic()
+    data = load_data(str(ROOT / "data" / "nlu"))
+    messages = data.intent_examples
+    labels = [m.get("intent") for m in messages]
+    examples: list[Example] = []
+    oos: list[Example] = []
+    predictions: list[tuple[str, float, str]] = []
+    oos_predictions: list[tuple[str, float, str]] = []
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=SEED)
+    with tempfile.TemporaryDirectory() as tmp:
+        for fold, (train_index, test_index) in enumerate(splitter.split(messages, labels), start=1):
+            print(f"eval-nlu: cross-validation fold {fold}/{folds}", file=sys.stderr, flush=True)
+            train = TrainingData(training_examples=[messages[i] for i in train_index],
+                                 regex_features=data.regex_features, lookup_tables=data.lookup_tables,
+                                 entity_synonyms=data.entity_synonyms)
+            data_file = Path(tmp) / f"fold{fold}.yml"
+            RasaYAMLWriter().dump(data_file, train)
+            model = train_nlu(str(ROOT / "config.yml"), str(data_file), tmp, fixed_model_name=f"fold{fold}")
+            if model is None:
+                raise DataError(f"cross-validation fold {fold}: training failed")
+            agent = Agent.load(model)
+            held_out = [Example(messages[i].get("text"), messages[i].get("intent")) for i in test_index]
+            fold_in = [x for x in held_out if x.intent not in OOS_LABELS]
+            fold_oos = [x for x in held_out if x.intent in OOS_LABELS]
+            examples += fold_in
+            oos += fold_oos
+            predictions += asyncio.run(predict(agent, [x.text for x in fold_in]))
+            oos_predictions += asyncio.run(predict(agent, [x.text for x in fold_oos]))
+    report = score(examples, predictions, oos, oos_predictions, threshold)
+    report["folds"] = folds
     report["seconds"] = round(time.monotonic() - started, 1)
     return report
 
@@ -195,11 +253,24 @@ def evaluate(agent: Any, examples: list[Example], oos: list[Example], threshold:
 def markdown(report: dict[str, Any]) -> str:
     header = f"Model `{report['model']}`, fallback threshold {report['fallback_threshold']}."
     sources = ", ".join(f"`{name}`" for name in report.get("sources") or []) or "none"
-    lines = ["# NLU evaluation", "", header, f"Data: {sources}.", ""]
+    lines = ["# NLU evaluation", "", header, f"Data: {sources}.", ""] + _figures(report, "##")
+    if "challenge" in report:
+        lines += [f"## Challenge set (`{CHALLENGE.relative_to(ROOT)}`: written before tuning, never trained on)",
+                  ""] + _figures(report["challenge"], "###")
+    if "cross_validation" in report:
+        cv = report["cross_validation"]
+        lines += [f"## Cross-validation on data/nlu ({cv['folds']} folds, {cv['seconds']:.0f} s)", ""]
+        lines += _figures(cv, "###")
+    return "\n".join(lines)
+
+
+def _figures(report: dict[str, Any], level: str) -> list[str]:
+    """Markdown lines of one part's "intents" and "oos" figures, headed at `level`."""
+    lines: list[str] = []
     if "intents" in report:
         b = report["intents"]
         lines += [
-            f"## Intents ({b['examples']} utterances, {len(b['per_intent_f1'])} intents)",
+            f"{level} Intents ({b['examples']} utterances, {len(b['per_intent_f1'])} intents)",
             "",
             f"- accuracy: **{b['accuracy']:.3f}** (top in-scope intent, ignoring the fallback: "
             f"{b['accuracy_ignoring_fallback']:.3f})",
@@ -220,13 +291,13 @@ def markdown(report: dict[str, Any]) -> str:
     if "oos" in report:
         o = report["oos"]
         lines += [
-            f"## Out of scope ({o['examples']} queries)",
+            f"{level} Out of scope ({o['examples']} queries)",
             "",
             f"- not confidently mapped to an in-scope intent: **{o['rejection_rate']:.3f}**",
             f"- accepted as: {', '.join(f'{k} ({v})' for k, v in o['accepted_as'].items()) or 'nothing'}",
             "",
         ]
-    return "\n".join(lines)
+    return lines
 
 
 def plot_confusion(report: dict[str, Any], path: Path) -> None:
@@ -262,23 +333,32 @@ def plot_confusion(report: dict[str, Any], path: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, action="append", default=None, metavar="CSV",
-                        help="labelled CSV to score (repeatable); default: the shared Bitext and CLINC150 sets")
+                        help="labelled CSV to score (repeatable); default: the shared Bitext and CLINC150 sets, "
+                             "with the challenge set tests/nlu/challenge.csv beside them")
     parser.add_argument("--limit", type=int, default=None, help="stratified sample of N in-scope utterances")
+    parser.add_argument("--cv", type=int, default=None, metavar="K",
+                        help="also cross-validate the pipeline on data/nlu with K folds (K NLU trainings)")
     parser.add_argument("--min-accuracy", type=float, default=None, help="exit 1 when the accuracy is lower")
+    parser.add_argument("--min-macro-f1", type=float, default=None, help="exit 1 when the macro-F1 is lower")
+    parser.add_argument("--min-oos-rejection", type=float, default=None,
+                        help="exit 1 when fewer out-of-scope queries are rejected")
     parser.add_argument("--model", type=Path, default=MODEL)
     parser.add_argument("--out", type=Path, default=REPORTS, help="folder of the report files (default reports/)")
     args = parser.parse_args(argv)
 
     files = args.data or default_data()
-    if not files:
+    if not files and not args.cv:
         print(f"eval-nlu: the shared datasets are absent ({DATASETS}); nothing to evaluate.")
         return 0
+    challenge_rows: list[Example] = []
     try:
         rows = [x for path in files for x in read_csv(path)]
+        if args.data is None and CHALLENGE.exists():
+            challenge_rows = read_csv(CHALLENGE)
     except DataError as error:
         print(f"eval-nlu: {error}", file=sys.stderr)
         return 2
-    if not rows:
+    if files and not rows:
         print(f"eval-nlu: no labelled rows in {', '.join(map(str, files))}", file=sys.stderr)
         return 2
     if not args.model.exists():
@@ -294,10 +374,17 @@ def main(argv: list[str] | None = None) -> int:
 
     sys.path.insert(0, str(ROOT))  # the model names project components (bot_policies.handoff.HandoffPolicy)
     agent = Agent.load(str(args.model))
+    threshold = fallback_threshold()
     examples = stratified([x for x in rows if x.intent not in OOS_LABELS], args.limit)
     oos = [x for x in rows if x.intent in OOS_LABELS]
-    report = evaluate(agent, examples, oos, fallback_threshold(), model=_shown(args.model),
+    report = evaluate(agent, examples, oos, threshold, model=_shown(args.model),
                       sources=[_shown(path) for path in files])
+    if challenge_rows:
+        report["challenge"] = evaluate(agent, [x for x in challenge_rows if x.intent not in OOS_LABELS],
+                                       [x for x in challenge_rows if x.intent in OOS_LABELS], threshold,
+                                       model=_shown(args.model), sources=[_shown(CHALLENGE)])
+    if args.cv:
+        report["cross_validation"] = cross_validate(args.cv, threshold)
 
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "nlu_eval.json").write_text(json.dumps(report, indent=2) + "\n")
@@ -307,11 +394,21 @@ def main(argv: list[str] | None = None) -> int:
         plot_confusion(report, args.out / "nlu_confusion.png")
         text += f"\nConfusion matrix: {_shown(args.out / 'nlu_confusion.png')}"
     print(text)
-    accuracy = report.get("intents", {}).get("accuracy")
-    if args.min_accuracy is not None and accuracy is not None and accuracy < args.min_accuracy:
-        print(f"eval-nlu: accuracy {accuracy:.3f} is below the required {args.min_accuracy:.3f}", file=sys.stderr)
-        return 1
-    return 0
+    return _gate(report, args.min_accuracy, args.min_macro_f1, args.min_oos_rejection)
+
+
+def _gate(report: dict[str, Any], min_accuracy: float | None, min_macro_f1: float | None,
+          min_oos_rejection: float | None) -> int:
+    """1 (with the reasons on stderr) when a figure of the scored data is below its required minimum."""
+    intents = report.get("intents", {})
+    checks = [("accuracy", intents.get("accuracy"), min_accuracy),
+              ("macro-F1", intents.get("macro_f1"), min_macro_f1),
+              ("out-of-scope rejection", report.get("oos", {}).get("rejection_rate"), min_oos_rejection)]
+    failed = [(name, value, minimum) for name, value, minimum in checks
+              if minimum is not None and value is not None and value < minimum]
+    for name, value, minimum in failed:
+        print(f"eval-nlu: {name} {value:.3f} is below the required {minimum:.3f}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def _shown(path: Path) -> str:

@@ -109,12 +109,18 @@ class Candidate:
 
 
 def closed_escalations(routing_url: str, token: str, statuses: str, since: str | None) -> list[dict[str, Any]]:
-    """Escalations closed by agents, from the routing service's service API."""
-    params = {"status": statuses, **({"since": since} if since else {})}
-    response = httpx.get(f"{routing_url}/api/v1/escalations", params=params,
-                         headers={"Authorization": f"Bearer {token}"}, timeout=30)
-    response.raise_for_status()
-    return list(response.json())
+    """Every escalation closed by agents, from the routing service's service API: page after page, following the
+    `next` link until the last page (the service pages its answers; no list stops silently)."""
+    params: dict[str, str] | None = {"status": statuses, **({"since": since} if since else {})}
+    url: str | None = f"{routing_url}/api/v1/escalations"
+    found: list[dict[str, Any]] = []
+    with httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
+        while url is not None:
+            response = client.get(url, params=params)
+            response.raise_for_status()
+            found += response.json()
+            url, params = response.links.get("next", {}).get("url"), None  # the next URL carries every parameter
+    return found
 
 
 def events_over_http(rasa_url: str, token: str, conversation_id: str) -> list[dict[str, Any]]:

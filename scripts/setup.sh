@@ -58,20 +58,36 @@ if [ "${CONCIERGE_NEED_BROWSER:-0}" = 1 ] && ! command -v chromium >/dev/null 2>
     log "chromium is missing and cannot be installed here; browser tests will be skipped"
   fi
 fi
-# Browser assets of the pages: socket.io-client from the npm registry (web/package-lock.json), never a CDN.
-# `npm ci` runs only when the lock changed (stamp); the dist build is copied into the static files.
+# The cluster's front door (`make run-cluster`, `make test-cluster`): Debian's nginx, run by the launcher as a child
+# process with its own configuration (never as a system service).
+if [ "${CONCIERGE_NEED_NGINX:-0}" = 1 ] && ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    log "installing Debian nginx for the cluster's front door"
+    apt-get install -y -q nginx >/dev/null 2>&1 || (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q nginx >/dev/null)
+  else
+    log "nginx is missing and cannot be installed here: install Debian's nginx (apt-get install nginx)"; exit 1
+  fi
+fi
+# Browser assets of the pages: socket.io-client (chat widget) and Chart.js (console dashboard) from the npm registry
+# (web/package-lock.json), never a CDN. `npm ci` runs only when the lock changed (stamp); the dist builds are copied
+# into the static files.
 ensure_web_assets() {
-  local stamp="$ROOT/web/node_modules/.concierge-installed" want
-  local dist="$ROOT/web/node_modules/socket.io-client/dist/socket.io.min.js"
-  local target="$ROOT/routing/web/static/vendor/socket.io.min.js"
+  local stamp="$ROOT/web/node_modules/.concierge-installed" want modules="$ROOT/web/node_modules"
+  local vendor="$ROOT/routing/web/static/vendor" pair dist target
+  local assets=("socket.io-client/dist/socket.io.min.js:socket.io.min.js" "chart.js/dist/chart.umd.min.js:chart.umd.min.js")
   want=$(sha256sum "$ROOT/web/package-lock.json" | cut -c1-64)
-  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || [ ! -f "$dist" ]; then
-    command -v npm >/dev/null 2>&1 || { log "npm not found: install Node.js 18+ with npm (e.g. 'apt-get install nodejs npm'); the chat widget needs socket.io-client from the npm registry"; exit 1; }
+  local missing=0
+  for pair in "${assets[@]}"; do [ -f "$modules/${pair%%:*}" ] || missing=1; done
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || [ "$missing" = 1 ]; then
+    command -v npm >/dev/null 2>&1 || { log "npm not found: install Node.js 18+ with npm (e.g. 'apt-get install nodejs npm'); the chat widget and the dashboard need socket.io-client and chart.js from the npm registry"; exit 1; }
     log "installing the web assets (npm ci in web/)"
     (cd "$ROOT/web" && npm ci --no-audit --no-fund --loglevel=error >&2)
     echo "$want" > "$stamp"
   fi
-  cmp -s "$dist" "$target" || cp "$dist" "$target"
+  for pair in "${assets[@]}"; do
+    dist="$modules/${pair%%:*}"; target="$vendor/${pair#*:}"
+    cmp -s "$dist" "$target" || cp "$dist" "$target"
+  done
 }
 ensure_web_assets
 

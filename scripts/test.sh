@@ -16,9 +16,15 @@ run "data validation" .venv/bot/bin/python scripts/validate_data.py
 run "dialogue test stories" .venv/bot/bin/rasa test core --stories tests/test_stories.yml \
   --model models/concierge.tar.gz --fail-on-prediction-errors --out var/results --quiet
 run "NLU accuracy gate (Bitext, fixed sample)" .venv/bot/bin/python scripts/eval_nlu.py --limit 2000 --min-accuracy 0.85
+run "NLU generalisation gate (challenge set, never trained on)" .venv/bot/bin/python scripts/eval_nlu.py \
+  --data tests/nlu/challenge.csv --out var/challenge --min-accuracy 0.89 --min-macro-f1 0.91 --min-oos-rejection 0.87
 run "routing service tests" .venv/routing/bin/python -m pytest -q tests/routing "$@"
 run "action tests" .venv/bot/bin/python -m pytest -q -p no:cacheprovider tests/actions "$@"
 run "bot runtime tests" .venv/bot/bin/python -m pytest -q -p no:cacheprovider tests/bot_runtime "$@"
 run "trainer tooling tests" .venv/bot/bin/python -m pytest -q -p no:cacheprovider tests/trainers "$@"
-run "end-to-end tests" .venv/routing/bin/python -m pytest -q tests/e2e "$@"
+run "end-to-end tests" .venv/routing/bin/python -m pytest -q tests/e2e tests/fuzz "$@"
+run "conversation fuzzer (300 conversations, fixed seed)" .venv/routing/bin/python -m fuzz --conversations 300 --seed 1
+run "reliability drills" .venv/routing/bin/python -m pytest -q tests/reliability "$@"
+run "cluster (100 conversations over 2 replicas of each process behind nginx, Chromium, kill -9 mid-run)" \
+  timeout 600 .venv/routing/bin/python -m pytest -q tests/cluster "$@"
 exit $status

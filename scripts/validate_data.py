@@ -10,7 +10,9 @@ Concierge's checks (each problem is one line "validate: <problem>"):
 - every escalation-relevant intent (routing/policy.yml rules.*.sensitive_intents, fairness.always_escalate_intents,
   and contact_human_agent) is followed by action_route in a rule: the routing service then decides per tier;
 - the policy file has rules for every tier, its rules use queues it defines, and its queues serve known tiers;
-- every intent the policy names exists in the domain and in the routing service's list (routing/policy/intents.py).
+- every intent the policy names exists in the domain and in the routing service's list (routing/policy/intents.py);
+- data/rules/digressions.yml matches the other rules (scripts/digressions.py), and the address form takes no
+  question as an address.
 
 Run with the bot runtime: `.venv/bot/bin/python scripts/validate_data.py [--root DIR]`; exits 1 on any problem.
 """
@@ -33,6 +35,9 @@ from rasa.shared.importers.importer import TrainingDataImporter
 from rasa.validator import Validator
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+import digressions  # noqa: E402  (scripts/digressions.py: the generated interruption rules are up to date)
+
 EXTERNAL_PREFIX = "EXTERNAL_"
 ROUTE_ACTION = "action_route"
 HUMAN_REQUEST_INTENT = "contact_human_agent"
@@ -158,7 +163,8 @@ def project_problems(root: Path, importer: TrainingDataImporter) -> list[str]:
     policy = yaml.safe_load((root / "routing" / "policy.yml").read_text(encoding="utf-8")) or {}
     return (check_intents(domain, nlu_intents, steps) + check_actions(domain, steps)
             + check_escalation_rules(policy, steps)
-            + check_policy(policy, set(domain.intents), routing_known_intents(root)))
+            + check_policy(policy, set(domain.intents), routing_known_intents(root))
+            + digressions.problems(root))
 
 
 def main(argv: list[str] | None = None) -> int:

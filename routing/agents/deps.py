@@ -57,3 +57,13 @@ def set_session_cookie(response: Response, token: str, secure: bool) -> None:
 def clear_session_cookie(response: Response, secure: bool) -> None:
     """Expire the console's session cookie (same attributes, so every browser drops it)."""
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict", secure=secure)
+
+
+def lead_or_403(agent: AgentDep) -> Agent:
+    """The signed-in lead or admin; 403 for an agent (team-wide figures and plans are not an agent's to see)."""
+    if not agent.supervises:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "Only a lead or an admin may see this.")
+    return agent
+
+
+LeadDep = Annotated[Agent, Depends(lead_or_403, scope="function")]

@@ -12,6 +12,9 @@ from routing.db import Base
 from routing.sqltypes import UTCDateTime
 
 AGENT_STATUSES = ("online", "away", "offline")
+# agent: own figures only; lead and admin: every figure of the dashboard (routing/agents/deps.py, LeadView)
+AGENT_ROLES = ("agent", "lead", "admin")
+SUPERVISORS = frozenset({"lead", "admin"})
 
 
 class Agent(Base):
@@ -25,6 +28,7 @@ class Agent(Base):
     team: Mapped[str | None] = mapped_column(String(64))
     password_hash: Mapped[str] = mapped_column(String(255))
     status: Mapped[str] = mapped_column(String(16), default="offline")
+    role: Mapped[str] = mapped_column(String(16), default="agent", server_default="agent")
     max_chats: Mapped[int] = mapped_column(Integer, default=3)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -33,6 +37,11 @@ class Agent(Base):
     queue_links: Mapped[list[AgentQueue]] = relationship(
         back_populates="agent", cascade="all, delete-orphan", lazy="selectin", order_by="AgentQueue.queue"
     )
+
+    @property
+    def supervises(self) -> bool:
+        """Leads and admins see everyone's figures."""
+        return self.role in SUPERVISORS
 
     @property
     def queues(self) -> list[str]:

@@ -29,6 +29,7 @@ class AgentOut(BaseModel):
     name: str
     team: str | None
     status: str
+    role: str
     max_chats: int
     queues: list[str]
 

@@ -15,7 +15,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from clock import utcnow
-from routing.agents.models import AGENT_STATUSES, Agent, AgentQueue, AgentToken
+from routing.agents.models import AGENT_ROLES, AGENT_STATUSES, Agent, AgentQueue, AgentToken
 
 TOKEN_TTL = timedelta(hours=12)
 
@@ -30,11 +30,22 @@ def _digest(token: str) -> str:
 
 
 def create_agent(session: Session, login: str, name: str, password: str, queues: list[str],
-                 max_chats: int = 3, team: str | None = None) -> Agent:
-    """Create an agent serving `queues` (password hashed with argon2)."""
+                 max_chats: int = 3, team: str | None = None, role: str = "agent") -> Agent:
+    """Create an agent serving `queues` (password hashed with argon2), with a role of AGENT_ROLES."""
+    if role not in AGENT_ROLES:
+        raise ValueError(f"role must be one of {', '.join(AGENT_ROLES)}")
     agent = Agent(login=login, name=name, password_hash=_hasher().hash(password), max_chats=max_chats, team=team,
-                  queue_links=[AgentQueue(queue=q) for q in dict.fromkeys(queues)])
+                  role=role, queue_links=[AgentQueue(queue=q) for q in dict.fromkeys(queues)])
     session.add(agent)
+    session.flush()
+    return agent
+
+
+def set_role(session: Session, agent: Agent, role: str) -> Agent:
+    """Make an account an agent, a lead or an admin (what the dashboard shows them follows from it)."""
+    if role not in AGENT_ROLES:
+        raise ValueError(f"role must be one of {', '.join(AGENT_ROLES)}")
+    agent.role = role
     session.flush()
     return agent
 
@@ -71,6 +82,14 @@ def revoke(session: Session, token: str) -> bool:
     deleted = cast("CursorResult[Any]",
                    session.execute(delete(AgentToken).where(AgentToken.token_hash == _digest(token))))
     return bool(deleted.rowcount)
+
+
+def purge_expired(session: Session, now: datetime | None = None) -> int:
+    """Delete the sign-ins (console sessions, API tokens) that expired: they can never be used again, and the table
+    would otherwise grow with every sign-in. Returns how many."""
+    deleted = cast("CursorResult[Any]",
+                   session.execute(delete(AgentToken).where(AgentToken.expires_at <= (now or utcnow()))))
+    return int(deleted.rowcount or 0)
 
 
 def csrf_token(token: str) -> str:

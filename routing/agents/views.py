@@ -12,7 +12,7 @@ from routing.agents.schemas import AgentOut, LoginIn, LoginOut, MeOut, QueueCoun
 from routing.db import SessionDep
 from routing.policy.deps import PolicyDep
 from routing.queues import service as queues
-from routing.throttle import FailureThrottle
+from routing.throttle import Throttle
 
 router = APIRouter(prefix="/api/v1/agent", tags=["agent"])
 
@@ -26,7 +26,7 @@ def _secure_cookies(request: Request) -> bool:
 def login(body: LoginIn, request: Request, response: Response, session: SessionDep) -> LoginOut:
     """Exchange login and password for a bearer token (`session: "bearer"`, API clients) or, for the console
     (`session: "cookie"`), an HttpOnly SameSite=Strict session cookie plus its CSRF token."""
-    throttle: FailureThrottle = request.app.state.sign_in_throttle
+    throttle: Throttle = request.app.state.sign_in_throttle
     now = utcnow()
     keys = {"login": body.login.lower(), "address": request.client.host if request.client else "unknown"}
     wait = throttle.retry_after(keys, now)

@@ -18,30 +18,27 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, cast
 
-from sqlalchemy import BigInteger, ColumnElement, case, func, literal, select, update
-from sqlalchemy.engine import CursorResult
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from clock import utcnow
 from routing.agents.models import Agent
+from routing.errors import Conflict
 from routing.escalations import outbox
-from routing.escalations.flows import transition
+from routing.escalations.flows import ChangedMeanwhile, transition
 from routing.escalations.models import Escalation
 from routing.escalations.service import AtCapacity, EscalationNotFound, announce
 from routing.policy.definition import Policy
+from routing.queues.service import claim_order
 
 CLAIMABLE = ("waiting", "callback_requested", "ticket")
+
+
+class NotClaimable(Conflict):
+    """The escalation was closed (expired, abandoned, resolved...) before it was taken."""
+
 JOINED_MESSAGE = "{agent} from our support team has joined the chat and can see our conversation so far."
-
-
-def effective_priority_sql(policy: Policy, now: datetime) -> ColumnElement[int]:
-    """SQL for routing.queues.service.effective_priority: priority + whole aging periods waited (capped)."""
-    aging = policy.fairness.aging
-    waited = literal(int(now.timestamp()), BigInteger) - Escalation.enqueued_epoch
-    bonus = waited // literal(aging.seconds_per_point, BigInteger)
-    return Escalation.priority + case((bonus > aging.max_bonus, aging.max_bonus), else_=bonus)
 
 
 def _lock_agent(session: Session, agent_id: int, now: datetime) -> Agent:
@@ -57,17 +54,16 @@ def _lock_agent(session: Session, agent_id: int, now: datetime) -> Agent:
 
 
 def _assign(session: Session, esc: Escalation, agent: Agent, now: datetime, kind: str) -> Escalation | None:
-    taken = cast("CursorResult[Any]", session.execute(
-        update(Escalation).where(Escalation.id == esc.id, Escalation.status == esc.status)
-        .values(agent_id=agent.id).execution_options(synchronize_session=False))).rowcount
-    if taken != 1:
+    was_waiting = esc.status == "waiting"
+    try:  # a compare-and-set on the status and version read: a callback or an expiry that got there first wins
+        transition(session, esc, "assigned", kind, f"agent:{agent.login}", now, agent_id=agent.id,
+                   changes={"agent_id": agent.id})
+    except ChangedMeanwhile:
         session.rollback()
         return None
-    esc.agent_id = agent.id
-    if esc.status == "waiting":  # the customer is still in the chat: tell them a person has joined
+    if was_waiting:  # the customer is still in the chat: tell them a person has joined
         outbox.enqueue(session, "agent_message", esc.conversation_id,
                        {"text": JOINED_MESSAGE.format(agent=agent.name), "agent_name": agent.name})
-    transition(session, esc, "assigned", kind, f"agent:{agent.login}", now, agent_id=agent.id)
     announce(session, "escalation.updated", esc)
     session.flush()
     return esc
@@ -87,7 +83,7 @@ def claim_next(session: Session, agent_id: int, policy: Policy, queues: Iterable
         return None
     esc = session.scalars(
         select(Escalation).where(Escalation.status == "waiting", Escalation.queue.in_(sorted(wanted)))
-        .order_by(effective_priority_sql(policy, now).desc(), Escalation.sla_due_at.asc().nulls_last(), Escalation.id)
+        .order_by(*claim_order(policy, now))
         .limit(1).with_for_update(skip_locked=True)).first()
     if esc is None:
         session.rollback()
@@ -97,7 +93,8 @@ def claim_next(session: Session, agent_id: int, policy: Policy, queues: Iterable
 
 def claim(session: Session, agent_id: int, escalation_id: int, now: datetime | None = None) -> Escalation | None:
     """Assign one specific escalation (waiting, or a callback/ticket) to the agent. EscalationNotFound when it is not
-    in a queue the agent serves; None when someone else got it first; AtCapacity when the agent is full."""
+    in a queue the agent serves; None when someone else got it first; NotClaimable when it was closed (expired,
+    abandoned...); AtCapacity when the agent is full."""
     now = now or utcnow()
     session.commit()  # end what the session had open: the claim's first statement is the agent-row write
     agent = _lock_agent(session, agent_id, now)
@@ -106,7 +103,11 @@ def claim(session: Session, agent_id: int, escalation_id: int, now: datetime | N
     if esc is None or esc.queue not in agent.queues:
         session.rollback()
         raise EscalationNotFound()
-    if esc.status not in CLAIMABLE:
+    if esc.status in ("assigned", "active"):
         session.rollback()
         return None
+    if esc.status not in CLAIMABLE:
+        status = esc.status
+        session.rollback()
+        raise NotClaimable(f"This escalation is {status} now; it can no longer be taken.")
     return _assign(session, esc, agent, now, "claimed")

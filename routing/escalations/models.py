@@ -27,6 +27,7 @@ class Escalation(Base):
         # at most one open escalation per conversation, whatever the races
         Index("uq_escalations_open_conversation", "conversation_id", unique=True,
               postgresql_where=_OPEN_SQL, sqlite_where=_OPEN_SQL),
+        Index("ix_escalations_created_at", "created_at"),  # operations figures by date
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -57,6 +58,10 @@ class Escalation(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # bumped by every change: a transition is a compare-and-set on (status, version), see flows.transition
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class EscalationEvent(Base):
@@ -103,17 +108,30 @@ class Note(Base):
 
 
 class OutboxItem(Base):
-    """An outgoing call (relay to Rasa, queue webhook) written in the same transaction as its cause."""
+    """An outgoing call (relay to Rasa, queue webhook) written in the same transaction as its cause.
+
+    Items of one `lane` are delivered in id order (a customer's conversation: agent messages, end of the handoff);
+    a queue webhook has a lane of its own, so a receiver that is down never holds up what the customer should see.
+    `state` is pending until delivered (sent) or given up after the configured attempts (dead: a dead letter)."""
 
     __tablename__ = "escalation_outbox"
-    __table_args__ = (Index("ix_escalation_outbox_pending", "sent_at", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_escalation_outbox_due", "state", "next_attempt_at"),
+        Index("ix_escalation_outbox_lane", "lane", "state", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))  # agent_message | end_handoff | webhook
     conversation_id: Mapped[str] = mapped_column(String(128), index=True)
+    lane: Mapped[str] = mapped_column(String(160))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(8), default="pending", server_default="pending")
+    # the agent's message this item relays, so that the console can tell whether it reached the customer
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("escalation_messages.id", ondelete="SET NULL", name="fk_escalation_outbox_message_id"), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    dead_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

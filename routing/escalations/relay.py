@@ -13,9 +13,13 @@ class RelayError(Exception):
     """A call to Rasa failed; the message never carries Rasa's token (it is stored in the outbox and logged)."""
 
 
+RELAY_ID = "relay_id"  # the call's key: Rasa applies a key once (bot_runtime/relay_once.py)
+
+
 class RasaRelay:
     """Talks to Rasa's HTTP API (token auth) through the service's one outgoing client (`http`, also used for
-    queue webhooks). Each call retries a few times, then raises for the outbox to retry."""
+    queue webhooks). Each call is tried `attempts` times (the client's default unless a call says otherwise; the
+    outbox asks for one, since it retries with back-off itself), then raises."""
 
     def __init__(self, rasa_url: str, rasa_token: str, http: OutgoingHttp | None = None, attempts: int = 3) -> None:
         self.rasa_url = rasa_url.rstrip("/")
@@ -35,18 +39,21 @@ class RasaRelay:
         """The conversation id as one URL path segment: "?", "#", "/" or ".." in a client-chosen id stay inside it."""
         return quote(conversation_id, safe="")
 
-    def send_agent_message(self, conversation_id: str, text: str, agent_name: str) -> None:
+    def send_agent_message(self, conversation_id: str, text: str, agent_name: str, attempts: int | None = None,
+                           relay_id: str | None = None) -> None:
         """Append a bot-uttered event carrying the agent's text; Rasa sends it to the customer's latest channel.
 
         The `custom` part follows the text on socket.io as `{"agent": name}`, so the widget shows who wrote it.
+        `relay_id` (the outbox item's key) rides in the event's metadata: a second call with it changes nothing.
         """
-        event = {"event": "bot", "text": text, "metadata": {"agent": agent_name, "source": "human"},
+        metadata = {"agent": agent_name, "source": "human", **({RELAY_ID: relay_id} if relay_id else {})}
+        event = {"event": "bot", "text": text, "metadata": metadata,
                  "data": {"custom": {"data": {"agent": agent_name}}}}
         # No timestamp: Rasa stamps the event on its own (system) clock, which orders the tracker's events.
         # Rasa forwards appended bot events to the output channel only with execute_side_effects=true
         # (rasa/server.py append_events → processor.execute_side_effects).
         self._post(f"/conversations/{self._conversation(conversation_id)}/tracker/events",
-                   {"output_channel": "latest", "execute_side_effects": "true"}, [event])
+                   {"output_channel": "latest", "execute_side_effects": "true"}, [event], attempts=attempts)
 
     def queue_update(self, conversation_id: str, event: str) -> None:
         """Tell the customer's conversation that their queue moved (`event` "moved") or their team closed ("closed");
@@ -55,8 +62,11 @@ class RasaRelay:
         self._post(f"/conversations/{self._conversation(conversation_id)}/trigger_intent", {"output_channel": "latest"},
                    {"name": "EXTERNAL_queue_update", "entities": {"queue_event": event}}, attempts=1)
 
-    def end_handoff(self, conversation_id: str, status: str, disposition: str | None) -> None:
-        """Resume the bot: trigger EXTERNAL_handoff_ended with the outcome as entities."""
+    def end_handoff(self, conversation_id: str, status: str, disposition: str | None, attempts: int | None = None,
+                    relay_id: str | None = None) -> None:
+        """Resume the bot: trigger EXTERNAL_handoff_ended with the outcome (and `relay_id`, see
+        `send_agent_message`) as entities."""
+        entities = {"handoff_status": status, "disposition": disposition or "",
+                    **({RELAY_ID: relay_id} if relay_id else {})}
         self._post(f"/conversations/{self._conversation(conversation_id)}/trigger_intent", {"output_channel": "latest"},
-                   {"name": "EXTERNAL_handoff_ended",
-                    "entities": {"handoff_status": status, "disposition": disposition or ""}})
+                   {"name": "EXTERNAL_handoff_ended", "entities": entities}, attempts=attempts)

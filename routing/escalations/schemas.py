@@ -104,6 +104,9 @@ class MessageOut(BaseModel):
     agent_id: int | None
     text: str
     created_at: datetime
+    delivery: Literal["sending", "sent", "failed"] | None = Field(
+        default=None, description="an agent's message: on its way to the customer, sent, or failed (given up after "
+                                  "the outbox's attempts); null for the customer's messages")
 
 
 class NoteOut(BaseModel):

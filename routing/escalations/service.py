@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -17,7 +17,7 @@ from routing.customers import service as customers
 from routing.customers.models import Customer
 from routing.errors import Conflict, InvalidField, NotFound
 from routing.escalations import outbox
-from routing.escalations.flows import InvalidTransition, record, transition
+from routing.escalations.flows import ChangedMeanwhile, InvalidTransition, hold, record, transition
 from routing.escalations.models import OPEN_STATUSES, Escalation, EscalationEvent, Message, Note
 from routing.escalations.schemas import Contact, EscalationIn, EscalationStatusOut, EscalationSummary
 from routing.live import queue_event
@@ -148,6 +148,7 @@ def add_customer_message(session: Session, escalation_id: int, text: str, idempo
         return existing
     if esc.status not in OPEN_STATUSES:
         raise InvalidTransition(f"escalation is {esc.status}; the customer is talking to the bot again")
+    hold(session, esc, OPEN_STATUSES)  # still open when the message is stored, whatever happens meanwhile
     msg = Message(escalation_id=esc.id, sender="customer", text=text, idempotency_key=idempotency_key)
     session.add(msg)
     session.flush()
@@ -170,13 +171,17 @@ def add_agent_message(session: Session, esc: Escalation, agent: Agent, text: str
     if esc.status == "assigned":
         transition(session, esc, "active", "first_reply", f"agent:{agent.login}", now, agent_id=agent.id)
         announce(session, "escalation.updated", esc)  # the SLA is met: consoles stop its timer
+    else:  # never a reply after the escalation was closed or transferred meanwhile
+        hold(session, esc, ("active",), agent_id=agent.id)
     msg = Message(escalation_id=esc.id, sender="agent", agent_id=agent.id, text=text, created_at=now)
     session.add(msg)
     session.flush()
-    outbox.enqueue(session, "agent_message", esc.conversation_id, {"text": text, "agent_name": agent.name})
+    outbox.enqueue(session, "agent_message", esc.conversation_id, {"text": text, "agent_name": agent.name},
+                   message_id=msg.id)
     queue_event(session, "message.created", {esc.queue},
                 {"escalation_id": esc.id, "message": {"id": msg.id, "sender": "agent", "agent": agent.name,
-                                                      "text": text, "created_at": now.isoformat()}})
+                                                      "text": text, "created_at": now.isoformat(),
+                                                      "delivery": "sending"}})
     session.flush()
     return msg
 
@@ -197,9 +202,9 @@ def transfer(session: Session, esc: Escalation, agent: Agent, queue: str, reason
     now = utcnow()
     old = esc.queue
     transition(session, esc, "waiting", "transferred", f"agent:{agent.login}", now,
-               reason=f"{old} → {queue}: {reason}", agent_id=agent.id)
-    esc.queue, esc.agent_id = cfg.name, None
-    esc.expires_at = now + timedelta(seconds=cfg.escalation_timeout_seconds)
+               reason=f"{old} → {queue}: {reason}", agent_id=agent.id,
+               changes={"queue": cfg.name, "agent_id": None,
+                        "expires_at": now + timedelta(seconds=cfg.escalation_timeout_seconds)})
     announce(session, "escalation.updated", esc, old)
     session.flush()
     return esc
@@ -215,8 +220,7 @@ def _close(session: Session, esc: Escalation, agent: Agent, to_status: str, disp
     now = utcnow()
     kind = "resolved" if to_status == "resolved" else "handed_back"
     transition(session, esc, to_status, kind, f"agent:{agent.login}", now, reason=note or disposition or "",
-               agent_id=agent.id)
-    esc.disposition = disposition
+               agent_id=agent.id, changes={"disposition": disposition})
     if note:
         session.add(Note(escalation_id=esc.id, agent_id=agent.id, text=note, created_at=now))
     outbox.enqueue(session, "end_handoff", esc.conversation_id, {"status": to_status, "disposition": disposition})
@@ -252,26 +256,32 @@ def request_callback(session: Session, escalation_id: int, contact: Contact) -> 
         raise InvalidField(("body", "contact"), "an email or a phone number is needed for a callback")
     esc = get(session, escalation_id)
     transition(session, esc, "callback_requested", "callback_requested", "customer", utcnow(),
-               reason="customer asked to be called back")
-    esc.contact, esc.alternative, esc.agent_id = contact.model_dump(), "callback", None
+               reason="customer asked to be called back",
+               changes={"contact": contact.model_dump(), "alternative": "callback", "agent_id": None})
     announce(session, "escalation.updated", esc)
     session.flush()
     return esc
 
 
 def expire_due(session: Session, now: datetime | None = None, limit: int = 500) -> int:
-    """Expire waiting escalations past their queue's timeout: the bot resumes and offers a callback."""
+    """Expire waiting escalations past their queue's timeout: the bot resumes and offers a callback. One claimed,
+    called back or abandoned meanwhile is left as it is (each expiry is a compare-and-set). Returns how many."""
     now = now or utcnow()
     due = list(session.scalars(select(Escalation).where(
         Escalation.status == "waiting", Escalation.expires_at <= now)
         .order_by(Escalation.expires_at).limit(limit).with_for_update(skip_locked=True)))
+    expired = 0
     for esc in due:
-        transition(session, esc, "expired", "expired", "system", now, reason="nobody picked it up in time")
-        esc.alternative = "callback"
+        try:
+            transition(session, esc, "expired", "expired", "system", now, reason="nobody picked it up in time",
+                       changes={"alternative": "callback"})
+        except ChangedMeanwhile:
+            continue
         outbox.enqueue(session, "end_handoff", esc.conversation_id, {"status": "expired", "disposition": None})
         announce(session, "escalation.updated", esc)
+        expired += 1
     session.flush()
-    return len(due)
+    return expired
 
 
 def _columns(esc: Escalation) -> dict[str, Any]:
@@ -284,32 +294,52 @@ def visible_to(esc: Escalation, agent: Agent) -> bool:
     return esc.queue in agent.queues or esc.agent_id == agent.id
 
 
-def list_for_agent(session: Session, agent: Agent, queue: str | None, status: str | None,
-                   limit: int = 200) -> list[Escalation]:
-    """Escalations of my queues (open work by default), in queue order."""
+def list_for_agent(session: Session, agent: Agent, queue: str | None, status: str | None, limit: int,
+                   after: list[Any] | None = None) -> tuple[list[Escalation], list[Any] | None]:
+    """A page of the escalations of my queues (open work by default), in queue order (priority, then arrival),
+    starting after the sort key `after`; returns the page and the sort key of its last row when more follow."""
     if queue is not None and queue not in agent.queues:
         raise EscalationNotFound()
     names = [queue] if queue else agent.queues
     statuses = [status] if status else ["waiting", "assigned", "active", "callback_requested", "ticket"]
-    return list(session.scalars(select(Escalation).where(Escalation.queue.in_(names), Escalation.status.in_(statuses))
-                                .order_by(Escalation.priority.desc(), Escalation.created_at).limit(limit)))
+    query = select(Escalation).where(Escalation.queue.in_(names), Escalation.status.in_(statuses))
+    if after is not None:
+        priority, created_at, last_id = after
+        query = query.where(or_(Escalation.priority < priority, and_(Escalation.priority == priority, or_(
+            Escalation.created_at > created_at, and_(Escalation.created_at == created_at, Escalation.id > last_id)))))
+    rows = list(session.scalars(query.order_by(Escalation.priority.desc(), Escalation.created_at, Escalation.id)
+                                .limit(limit + 1)))
+    more = len(rows) > limit
+    last = rows[limit - 1] if more else None
+    return rows[:limit], ([last.priority, last.created_at, last.id] if last else None)
 
 
-def list_closed(session: Session, statuses: list[str], since: datetime | None, limit: int = 500
-                ) -> list[dict[str, Any]]:
-    """Escalations closed with one of `statuses` (since `since`), oldest first, with the customer's name."""
-    query = (select(Escalation, Customer.name).outerjoin(Customer, Customer.id == Escalation.customer_id)
+def list_closed(session: Session, statuses: list[str], since: datetime | None, limit: int,
+                after: list[Any] | None = None) -> tuple[list[dict[str, Any]], list[Any] | None]:
+    """A page of the escalations closed with one of `statuses` (since `since`), oldest first (by when they closed,
+    else their last change), with the customer's name, starting after the sort key `after`; returns the page and
+    the sort key of its last row when more follow."""
+    ended = func.coalesce(Escalation.closed_at, Escalation.updated_at)
+    query = (select(Escalation, Customer.name, ended).outerjoin(Customer, Customer.id == Escalation.customer_id)
              .where(Escalation.status.in_(statuses)))
     if since is not None:
         query = query.where(Escalation.closed_at >= since)
-    rows = session.execute(query.order_by(Escalation.closed_at, Escalation.id).limit(limit)).all()
-    return [{**_columns(esc), "customer_name": name}
-            for esc, name in rows]
+    if after is not None:
+        ended_at, last_id = after
+        query = query.where(or_(ended > ended_at, and_(ended == ended_at, Escalation.id > last_id)))
+    rows = session.execute(query.order_by(ended, Escalation.id).limit(limit + 1)).all()
+    more = len(rows) > limit
+    key = [rows[limit - 1][2], rows[limit - 1][0].id] if more else None
+    return [{**_columns(esc), "customer_name": name} for esc, name, _ in rows[:limit]], key
 
 
 def detail(session: Session, esc: Escalation, policy: Policy) -> dict[str, Any]:
-    """Packet, messages, notes and audit trail, plus what the console offers (for agents)."""
-    messages = session.scalars(select(Message).where(Message.escalation_id == esc.id).order_by(Message.id)).all()
+    """Packet, messages (an agent's with whether it reached the customer), notes and audit trail, plus what the
+    console offers (for agents)."""
+    stored = session.scalars(select(Message).where(Message.escalation_id == esc.id).order_by(Message.id)).all()
+    delivery = outbox.delivery_of(session, [m.id for m in stored if m.sender == "agent"])
+    messages = [{"id": m.id, "sender": m.sender, "agent_id": m.agent_id, "text": m.text, "created_at": m.created_at,
+                 "delivery": delivery.get(m.id)} for m in stored]
     notes = session.scalars(select(Note).where(Note.escalation_id == esc.id).order_by(Note.id)).all()
     events = session.scalars(select(EscalationEvent).where(EscalationEvent.escalation_id == esc.id)
                              .order_by(EscalationEvent.id)).all()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
@@ -38,6 +39,8 @@ from routing.escalations.schemas import (
 )
 from routing.inputs import PathId
 from routing.live import HEARTBEAT
+from routing.live_limits import LimitedStream
+from routing.pagination import CURSOR_MAX_CHARS, decode_cursor, link_next
 from routing.policy.deps import PolicyDep
 from routing.sqltypes import UtcDatetime
 
@@ -59,19 +62,26 @@ def create_escalation(body: EscalationIn, response: Response, session: SessionDe
     return service.status_out(session, esc, policy)
 
 
-@service_router.get("/escalations", response_model=list[ClosedEscalationOut])
-def closed_escalations(session: SessionDep,
+@service_router.get("/escalations", response_model=list[ClosedEscalationOut],
+                    responses={200: {"description": 'one page; a `Link: <...>; rel="next"` header while more follow'}})
+def closed_escalations(request: Request, response: Response, session: SessionDep,
                        status_: Annotated[str, Query(alias="status", max_length=200)] = "resolved,returned_to_bot",
                        since: UtcDatetime | None = None,
-                       limit: Annotated[int, Query(ge=1, le=1000)] = 500) -> list[dict[str, object]]:
+                       limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+                       after: Annotated[str | None, Query(max_length=CURSOR_MAX_CHARS)] = None
+                       ) -> list[dict[str, object]]:
     """Closed escalations for bot trainers (`status`: comma-separated closed statuses; `since`: closed at or after),
-    oldest first, with the customer's name so that exports can mask it."""
+    oldest first, with the customer's name so that exports can mask it. A page holds `limit` rows; while more
+    follow, the `Link` header's `next` URL (with an `after` cursor) gives the next page."""
     statuses = [s.strip() for s in status_.split(",") if s.strip()]
     unknown = sorted(set(statuses) - set(CLOSED_STATUSES))
     if not statuses or unknown:
         raise InvalidField(("query", "status"), f"Unknown closed status {', '.join(unknown) or '(empty)'}; "
                                                 f"use {', '.join(CLOSED_STATUSES)}.")
-    return service.list_closed(session, statuses, since, limit)
+    key = decode_cursor(after, (datetime, int)) if after else None
+    rows, last = service.list_closed(session, statuses, since, limit, key)
+    link_next(request, response, last)
+    return rows
 
 
 @service_router.get("/escalations/open", response_model=EscalationStatusOut)
@@ -123,13 +133,21 @@ def visible_escalation(escalation_id: PathId, agent: AgentDep, session: SessionD
 VisibleEscalation = Annotated[Escalation, Depends(visible_escalation, scope="function")]
 
 
-@agent_router.get("/escalations", response_model=list[EscalationSummary])
-def list_escalations(agent: AgentDep, session: SessionDep, queue: str | None = None,
-                     status_: Annotated[str | None, Query(alias="status")] = None) -> list[Escalation]:
-    """Escalations of the queues I serve (open work unless `status` is given). 403 for a queue I do not serve."""
+@agent_router.get("/escalations", response_model=list[EscalationSummary],
+                  responses={200: {"description": 'one page; a `Link: <...>; rel="next"` header while more follow'}})
+def list_escalations(request: Request, response: Response, agent: AgentDep, session: SessionDep,
+                     queue: str | None = None, status_: Annotated[str | None, Query(alias="status")] = None,
+                     limit: Annotated[int, Query(ge=1, le=500)] = 200,
+                     after: Annotated[str | None, Query(max_length=CURSOR_MAX_CHARS)] = None) -> list[Escalation]:
+    """Escalations of the queues I serve (open work unless `status` is given), by priority then arrival. 403 for a
+    queue I do not serve. A page holds `limit` rows; while more follow, the `Link` header's `next` URL gives the
+    next page."""
     if queue is not None and queue not in agent.queues:
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"You do not serve the {queue!r} queue.")
-    return service.list_for_agent(session, agent, queue, status_)
+    key = decode_cursor(after, (int, datetime, int)) if after else None
+    rows, last = service.list_for_agent(session, agent, queue, status_, limit, key)
+    link_next(request, response, last)
+    return rows
 
 
 @agent_router.get("/escalations/{escalation_id}", response_model=EscalationDetail)
@@ -206,15 +224,19 @@ def _still_signed_in(sessions: sessionmaker[Session], token: str) -> bool:
 
 
 @agent_router.get("/stream", response_class=StreamingResponse,
-                  responses={200: {"content": {"text/event-stream": {}}}})
+                  responses={200: {"content": {"text/event-stream": {}}},
+                             429: {"description": "I have as many live streams open as allowed (Retry-After)"},
+                             503: {"description": "the server has as many live streams open as allowed"}})
 async def stream(request: Request, agent: AgentDep, session: SessionDep) -> StreamingResponse:
     """Server-Sent Events for my queues: escalation.created, escalation.updated, message.created; a heartbeat
     comment every 15 s. Signed in like every agent request (the console's cookie, or a bearer header); the sign-in
     is checked again at least once per heartbeat interval (busy queues included), and the stream ends once the
-    session was signed out or expired."""
+    session was signed out or expired. Streams are limited per agent (429) and per server (503), with Retry-After;
+    a reader that falls too far behind gets a `reload` event and the stream ends (it reads everything again)."""
     served, token = frozenset(agent.queues), request.state.agent_token
     await run_in_threadpool(session.close)  # no database connection is held while the stream is open
     sessions, live, heartbeat = request.app.state.sessions, request.app.state.live, request.app.state.sse_heartbeat
+    release = request.app.state.live_limits.acquire(agent.id)
 
     async def events() -> AsyncIterator[str]:
         checked = time.monotonic()
@@ -225,5 +247,5 @@ async def stream(request: Request, agent: AgentDep, session: SessionDep) -> Stre
                 checked = time.monotonic()
             yield chunk
 
-    return StreamingResponse(events(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return LimitedStream(events(), release, media_type="text/event-stream",
+                         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

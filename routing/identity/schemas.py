@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, Field
 
 from routing.customers.schemas import EMAIL_PATTERN, CustomerOut
@@ -27,3 +29,6 @@ class TokenOut(BaseModel):
 
 class VerifiedCustomer(BaseModel):
     customer: CustomerOut
+    expires_at: datetime | None = Field(
+        default=None, description="until when the shop's sign-in token is valid (token verification only): a "
+                                  "caller may trust its verification until then, and must ask again after")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
+from typing import NamedTuple
 
 import jwt
 
@@ -35,8 +36,20 @@ def _instant(claims: dict[str, object], name: str) -> float | None:
     return float(value)
 
 
+class VerifiedToken(NamedTuple):
+    """Whom a valid token names (`sub`), and until when it is valid (`exp`)."""
+
+    subject: str
+    expires_at: datetime
+
+
 def verify_token(secret: str, token: str, issuer: str = "", audience: str = "") -> str:
-    """The verified external id (`sub`) of a valid HS256 token with iat and exp.
+    """The verified external id (`sub`) of a valid HS256 token (see `verified_token`)."""
+    return verified_token(secret, token, issuer, audience).subject
+
+
+def verified_token(secret: str, token: str, issuer: str = "", audience: str = "") -> VerifiedToken:
+    """The subject and expiry of a valid HS256 token with iat and exp.
 
     PyJWT would check exp/iat/nbf against the system clock, so it checks only the signature and the claims'
     presence and types here, and the times are checked against the process clock (`clock.utcnow`).
@@ -59,4 +72,8 @@ def verify_token(secret: str, token: str, issuer: str = "", audience: str = "") 
     subject = claims.get("sub")
     if not isinstance(subject, str) or not subject:
         raise IdentityError("The sign-in token is not valid.")
-    return subject
+    try:
+        expires_at = datetime.fromtimestamp(expires, timezone.utc)
+    except (OverflowError, OSError, ValueError) as exc:  # an `exp` beyond any calendar
+        raise IdentityError("The sign-in token is not valid.") from exc
+    return VerifiedToken(subject, expires_at)

@@ -1,4 +1,4 @@
-"""FastAPI dependency giving the current validated policy (re-read when the file changes)."""
+"""FastAPI dependency giving the policy in force (re-read when the file changes; see routing/policy/current.py)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,14 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from routing.policy.current import CurrentPolicy
 from routing.policy.definition import Policy
-from routing.policy.loader import load_policy
 
 
 def get_policy(request: Request) -> Policy:
-    """The policy named by settings.policy_file."""
-    return load_policy(request.app.state.settings.policy_file)
+    """The app's current policy (the last valid version of settings.policy_file)."""
+    current: CurrentPolicy = request.app.state.policy
+    return current.get()
 
 
 PolicyDep = Annotated[Policy, Depends(get_policy)]

@@ -33,18 +33,10 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
         raise PolicyError(f"{source}: invalid policy:\n  - " + "\n  - ".join(problems)) from exc
 
 
-_cache: dict[Path, tuple[float, Policy]] = {}
-
-
 def load_policy(path: Path) -> Policy:
-    """The validated policy at `path`; re-read when the file changes."""
+    """The validated policy at `path`, read now (commands and tests; the service reads it through CurrentPolicy)."""
     try:
-        mtime = path.stat().st_mtime
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise PolicyError(f"{path}: policy file not found") from exc
-    cached = _cache.get(path)
-    if cached and cached[0] == mtime:
-        return cached[1]
-    policy = parse_policy(path.read_text(encoding="utf-8"), str(path))
-    _cache[path] = (mtime, policy)
-    return policy
+    return parse_policy(text, str(path))

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import BigInteger, ColumnElement, Row, UnaryExpression, and_, case, func, literal, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from clock import utcnow
 from routing.agents.models import Agent, AgentQueue
@@ -101,17 +101,35 @@ def average_handle_seconds(session: Session, queue: str) -> float:
 
 def effective_priority(esc: Escalation, policy: Policy, now: datetime) -> int:
     """Priority aged by waiting time: +1 per `fairness.aging.seconds_per_point` waited, at most `max_bonus`
-    (the same rule as the claim query in routing.escalations.claims)."""
+    (`effective_priority_sql` is the same rule in SQL)."""
     aging = policy.fairness.aging
     waited = max(int(now.timestamp()) - esc.enqueued_epoch, 0)
     return esc.priority + min(waited // aging.seconds_per_point, aging.max_bonus)
 
 
-def waiting_in_order(session: Session, queue: str, policy: Policy, now: datetime) -> list[Escalation]:
-    """The queue's waiting escalations in claim order."""
-    rows = list(session.scalars(select(Escalation).where(Escalation.queue == queue, Escalation.status == "waiting")))
-    far = datetime.max.replace(tzinfo=now.tzinfo)
-    return sorted(rows, key=lambda e: (-effective_priority(e, policy, now), e.sla_due_at or far, e.id))
+def effective_priority_sql(policy: Policy, now: datetime) -> ColumnElement[int]:
+    """SQL for `effective_priority`: priority + whole aging periods waited (capped); integer arithmetic that both
+    databases evaluate the same way."""
+    aging = policy.fairness.aging
+    waited = literal(int(now.timestamp()), BigInteger) - Escalation.enqueued_epoch
+    bonus = waited // literal(aging.seconds_per_point, BigInteger)
+    return Escalation.priority + case((bonus > aging.max_bonus, aging.max_bonus), else_=bonus)
+
+
+def claim_order(policy: Policy, now: datetime
+                ) -> tuple[UnaryExpression[int], UnaryExpression[datetime | None], InstrumentedAttribute[int]]:
+    """The order in which waiting escalations are taken: aged priority, then SLA due time (none last), then
+    arrival (the claim query, the queue positions and the queue watcher all use it)."""
+    return (effective_priority_sql(policy, now).desc(), Escalation.sla_due_at.asc().nulls_last(), Escalation.id)
+
+
+def waiting_in_order(session: Session, queue: str, policy: Policy, now: datetime
+                     ) -> list[Row[tuple[int, str]]]:
+    """(id, conversation_id) of the queue's waiting escalations in claim order (never their packets)."""
+    return list(session.execute(
+        select(Escalation.id, Escalation.conversation_id)
+        .where(Escalation.queue == queue, Escalation.status == "waiting")
+        .order_by(*claim_order(policy, now))).all())
 
 
 def estimate_wait(position: int, online: int, free_slots: int, handle_seconds: float) -> int | None:
@@ -124,11 +142,21 @@ def estimate_wait(position: int, online: int, free_slots: int, handle_seconds: f
 
 
 def position_of(session: Session, esc: Escalation, policy: Policy, now: datetime | None = None) -> int | None:
-    """1-based place of a waiting escalation in its queue (None when it is not waiting)."""
+    """1-based place of a waiting escalation in its queue (None when it is not waiting): one COUNT of the waiting
+    escalations ahead of it in claim order, whatever the length of the line."""
     if esc.status != "waiting":
         return None
-    order = [e.id for e in waiting_in_order(session, esc.queue, policy, now or utcnow())]
-    return order.index(esc.id) + 1 if esc.id in order else None
+    now = now or utcnow()
+    mine, priority = effective_priority(esc, policy, now), effective_priority_sql(policy, now)
+    if esc.sla_due_at is None:  # no SLA sorts last: every one with an SLA is ahead
+        earlier = or_(Escalation.sla_due_at.is_not(None), Escalation.id < esc.id)
+    else:
+        earlier = or_(Escalation.sla_due_at < esc.sla_due_at,
+                      and_(Escalation.sla_due_at == esc.sla_due_at, Escalation.id < esc.id))
+    ahead = session.scalar(select(func.count()).select_from(Escalation).where(
+        Escalation.queue == esc.queue, Escalation.status == "waiting", Escalation.id != esc.id,
+        or_(priority > mine, and_(priority == mine, earlier)))) or 0
+    return ahead + 1
 
 
 def availability(session: Session, queue: QueueDefinition, now: datetime | None = None) -> Availability:

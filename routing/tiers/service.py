@@ -142,20 +142,25 @@ def _row(policy: Policy, f: Features, clv: float, frequency: float, aov: int, co
     }
 
 
-def recompute_all(session: Session, policy: Policy, now: datetime | None = None) -> int:
-    """Recompute every customer's tier (bulk; percentiles over the whole base). Returns the number of customers."""
-    now = now or utcnow()
+def tier_rows(session: Session, policy: Policy, now: datetime) -> list[dict[str, object]]:
+    """Every customer's computed tier row (percentiles over the whole base), not stored: what `recompute_all`
+    writes (the benchmarks' million-customer fixture writes it by COPY)."""
     features = load_features(session, now, policy.clv.window_months)
     scored = [(f, *clv_of(policy, f, now)) for f in features]
     ordered = sorted(s[1] for s in scored)
     n = len(ordered)
-    rows = [_row(policy, f, clv, freq, aov, cost, 100.0 * bisect.bisect_left(ordered, clv) / n, now)
+    return [_row(policy, f, clv, freq, aov, cost, 100.0 * bisect.bisect_left(ordered, clv) / n, now)
             for f, clv, freq, aov, cost in scored]
+
+
+def recompute_all(session: Session, policy: Policy, now: datetime | None = None) -> int:
+    """Recompute every customer's tier (bulk; percentiles over the whole base). Returns the number of customers."""
+    rows = tier_rows(session, policy, now or utcnow())
     session.execute(delete(CustomerTier))
     for start in range(0, len(rows), 5000):
         session.execute(insert(CustomerTier), rows[start:start + 5000])
     session.flush()
-    return n
+    return len(rows)
 
 
 def recompute_customer(session: Session, policy: Policy, customer_id: int, now: datetime | None = None) -> CustomerTier:

@@ -28,6 +28,12 @@ def console_page() -> FileResponse:
     return FileResponse(STATIC / "console.html")
 
 
+@router.get("/console/dashboard")
+def dashboard_page() -> FileResponse:
+    """The console's dashboard: figures over time per tier, queues, fairness, staffing plan (docs/operations.md)."""
+    return FileResponse(STATIC / "dashboard.html")
+
+
 @router.get("/web/config")
 def web_config(request: Request) -> dict[str, object]:
     """What the pages need to know: where Rasa's socket.io is, the demo sign-ins (development only), and the

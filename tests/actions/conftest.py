@@ -22,6 +22,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from helpers import IDENTITY_SECRET  # noqa: E402
+
 from actions.config import get_settings  # noqa: E402
 from launcher.ports import free_port  # noqa: E402
 from launcher.settings import ALWAYS_OPEN, write_policy_copy  # noqa: E402
@@ -74,7 +76,7 @@ def routing_url(tmp_path_factory: pytest.TempPathFactory, policy_file: Path) -> 
         CONCIERGE_DATABASE_URL=f"sqlite:///{folder / 'r.db'}",
         CONCIERGE_ROUTING_PORT=str(port),
         CONCIERGE_SERVICE_TOKEN=SERVICE_TOKEN,
-        CONCIERGE_IDENTITY_SECRET="action-tests-identity-secret",
+        CONCIERGE_IDENTITY_SECRET=IDENTITY_SECRET,
         CONCIERGE_ENV="development",
     )
     log = open(folder / "routing.log", "w")  # noqa: SIM115 - the service writes to it until the session ends
@@ -112,6 +114,14 @@ def api(routing_url: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=f"{routing_url}/api/v1", headers={"Authorization": f"Bearer {SERVICE_TOKEN}"},
                       timeout=10) as client:
         yield client
+
+
+@pytest.fixture(autouse=True)
+def kept_work_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's own store of kept work (actions/kept_work.py), never the project's var/ folder."""
+    path = tmp_path / "kept-work.db"
+    monkeypatch.setenv("CONCIERGE_KEPT_WORK_DB", str(path))
+    return path
 
 
 @pytest.fixture(scope="session")

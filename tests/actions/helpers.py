@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import timedelta
 from typing import Any
 
 import httpx
+import jwt
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.messages import MESSAGES
+from clock import utcnow
+
+IDENTITY_SECRET = "action-tests-identity-secret-of-32-bytes"  # the test routing service's CONCIERGE_IDENTITY_SECRET
 
 
 def demo_customer(api: httpx.Client, tier: str) -> dict[str, Any]:
@@ -26,9 +31,25 @@ def demo_orders(api: httpx.Client, customer_id: int) -> list[dict[str, Any]]:
     return response.json()["orders"]
 
 
-def verified_slots(customer: dict[str, Any]) -> dict[str, Any]:
+def shop_token(external_id: str, ttl: timedelta = timedelta(hours=1), issued: timedelta = timedelta(0)) -> str:
+    """A token as the shop's website signs it: `sub`, `iat` (now + `issued`) and `exp` (`iat` + `ttl`)."""
+    iat = utcnow() + issued
+    return jwt.encode({"sub": external_id, "iat": iat, "exp": iat + ttl}, IDENTITY_SECRET, algorithm="HS256")
+
+
+def verified_slots(customer: dict[str, Any], token: str | None = None) -> dict[str, Any]:
+    """The slots of a customer signed in through the shop with `token` (a fresh one by default); make_tracker's
+    messages carry the same token, as the chat widget's do."""
     return {"customer_id": customer["id"], "customer_name": customer["name"], "tier": customer["tier"],
-            "tier_reason": customer["tier_reason"], "verified": True}
+            "tier_reason": customer["tier_reason"], "verified": True,
+            "session_started_metadata": {"customer_token": token or shop_token(customer["external_id"])}}
+
+
+def guest_slots(customer: dict[str, Any], order_number: str) -> dict[str, Any]:
+    """The slots of a guest who proved `order_number` with its email (no shop token)."""
+    return {"customer_id": customer["id"], "customer_name": customer["name"], "tier": customer["tier"],
+            "tier_reason": customer["tier_reason"], "verified": True, "verified_order": order_number,
+            "order_number": order_number}
 
 
 def make_tracker(
@@ -40,11 +61,17 @@ def make_tracker(
     active_loop: str | None = None,
     sender_id: str = "action-test",
 ) -> Tracker:
-    """A tracker like the one the Rasa server sends; `new_slot_events` are this turn's extracted slot values."""
+    """A tracker like the one the Rasa server sends; `new_slot_events` are this turn's extracted slot values.
+
+    Like the chat widget's, the latest message carries the session's shop token unless `metadata` is given.
+    """
     all_slots: dict[str, Any] = {"verified": False, "tier": "bronze", "bot_failures": 0.0, "human_requests": 0.0,
                                  "verify_attempts": 0.0}
     all_slots.update(slots or {})
     all_slots.update(new_slot_events or {})
+    if metadata is None and isinstance(all_slots.get("session_started_metadata"), dict):
+        token = all_slots["session_started_metadata"].get("customer_token")
+        metadata = {"customer_token": token} if token else None
     latest = {"text": text, "intent": {"name": intent, "confidence": 0.9} if intent else {}, "entities": [],
               "intent_ranking": [{"name": intent, "confidence": 0.9}] if intent else [],
               "metadata": metadata or {}}

@@ -42,7 +42,15 @@ def test_anonymous_policy_topics_get_a_decision(routing_url: str, domain: dict[s
 
 
 def test_an_unreachable_routing_service_is_explained(unreachable_routing: None, domain: dict[str, Any]) -> None:
-    slots, said = run(ActionRoute(), domain, "complaint")
+    slots, said = run(ActionRoute(), domain, "payment_issue")
 
     assert said == [MESSAGES["routing_unavailable"]]
-    assert slots["routing_decision"] is None
+    assert slots["routing_decision"] is None and "pending_escalation" not in slots
+
+
+def test_a_complaint_is_kept_while_the_routing_service_is_unreachable(unreachable_routing: None,
+                                                                     domain: dict[str, Any]) -> None:
+    slots, said = run(ActionRoute(), domain, "complaint")
+
+    assert said == [MESSAGES["handoff_pending"]]
+    assert slots["pending_escalation"]["request"]["intent"] == "complaint"

@@ -122,3 +122,26 @@ def test_repeated_unpredictable_turns_ask_the_routing_policy(routing_url: str, d
         assert len(said) == 1 and is_handoff_announcement(said[0]), said
     else:
         assert said == [MESSAGES["fallback_help"]]
+
+
+def _followups(events: list[dict[str, Any]]) -> list[str]:
+    return [e["name"] for e in events if e.get("event") == "followup"]
+
+
+def test_an_unpredictable_turn_always_ends_the_turn(routing_url: str, domain: dict[str, Any]) -> None:
+    for failures in (0.0, 1.0):
+        tracker = make_tracker(slots={"bot_failures": failures}, intent="nlu_fallback")
+        events = asyncio.run(ActionFallback().run(CollectingDispatcher(), tracker, domain))
+
+        assert _followups(events) == ["action_listen"]  # Rasa would otherwise predict the fallback again
+
+
+def test_an_unpredictable_turn_inside_a_form_lets_the_form_ask_again_without_routing(
+        routing_url: str, domain: dict[str, Any]) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(slots={"bot_failures": 5.0}, intent="nlu_fallback", active_loop="verify_order_form")
+    events = asyncio.run(ActionFallback().run(dispatcher, tracker, domain))
+
+    assert _followups(events) == ["verify_order_form"]
+    assert slot_values(events) == {"bot_failures": 6.0}  # counted once, and no routing decision
+    assert texts(dispatcher) == [MESSAGES["form_rephrase"]]

@@ -11,15 +11,11 @@ from helpers import demo_customer, make_tracker, slot_values, texts, verified_sl
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import kept_work
 from actions.decisions import ActionRoute
-from actions.handoff import (
-    ActionCaptureContact,
-    ActionHandoffEnded,
-    ActionRelayToAgent,
-    ActionRetryEscalation,
-    escalate,
-)
+from actions.handoff import ActionCaptureContact, ActionHandoffEnded, ActionRelayToAgent, escalate
 from actions.messages import MESSAGES
+from actions.retry import ActionRetryEscalation
 
 
 def _run(action: Action, tracker: Tracker, domain: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
@@ -64,18 +60,20 @@ def test_an_escalation_survives_a_routing_outage(routing_url: str, domain: dict[
     assert texts(dispatcher) == [MESSAGES["handoff_pending"]]
     kept = slot_values(events)["pending_escalation"]
     assert kept["packet"]["transcript"][-1]["text"] == "This is unacceptable"
-    assert any(e["event"] == "reminder" and e["intent"] == "EXTERNAL_retry_escalation" for e in events)
+    assert kept_work.attempt_of("handoff-outage") == 1  # the action server's loop will retry it
 
-    # still down when the reminder fires: kept again, with a later reminder
+    # still down at the next try: kept again, tried later, and the customer is not told twice
     retry = make_tracker(slots={"pending_escalation": kept}, sender_id="handoff-outage")
     with routing_down(routing_url):
         events, said = _run(ActionRetryEscalation(), retry, domain)
     assert said == [] and slot_values(events)["pending_escalation"]["attempt"] == 2
+    assert kept_work.attempt_of("handoff-outage") == 2
 
-    # back: the kept escalation is sent, once, even if a duplicate reminder fires
+    # back: the kept escalation is sent, once, even if a duplicate retry runs
     events, said = _run(ActionRetryEscalation(), retry, domain)
     slots = slot_values(events)
     assert slots["pending_escalation"] is None and isinstance(slots["escalation_id"], int) and len(said) == 1
+    assert kept_work.attempt_of("handoff-outage") == 0
     events, _ = _run(ActionRetryEscalation(), retry, domain)
     assert slot_values(events)["escalation_id"] == slots["escalation_id"]
 
@@ -94,7 +92,7 @@ def test_relay_forwards_once_and_resumes_when_closed(api: httpx.Client, domain: 
     tracker.latest_message["message_id"] = "a-later-turn"
     events, said = _run(ActionRelayToAgent(), tracker, domain)
     assert said == [MESSAGES["handoff_resumed"]]
-    assert slot_values(events) == {"handoff_active": False, "escalation_id": None}
+    assert slot_values(events) == {"handoff_active": False, "escalation_id": None, "pending_relay": None}
 
 
 def test_handoff_end_resumes_the_bot_or_offers_a_callback(routing_url: str, domain: dict[str, Any]) -> None:
@@ -131,3 +129,18 @@ def test_after_expiry_the_customer_leaves_contact_details(api: httpx.Client, dom
     assert slot_values(events) == {"awaiting_contact": False, "escalation_id": None}
     status = api.get(f"/escalations/{escalation_id}").json()
     assert status["status"] == "callback_requested" and status["alternative"] == "callback"
+
+
+def test_contact_left_for_a_request_closed_meanwhile_is_not_confirmed(api: httpx.Client,
+                                                                       domain: dict[str, Any]) -> None:
+    first, _ = _escalated(api, domain, "handoff-callback-closed")
+    escalation_id = first["escalation_id"]
+    api.post(f"/escalations/{escalation_id}/abandon", json={}).raise_for_status()  # the customer left meanwhile
+
+    tracker = make_tracker(slots={"awaiting_contact": True, "escalation_id": escalation_id}, intent="inform",
+                           text="my email is pat@example.com", sender_id="handoff-callback-closed")
+    events, said = _run(ActionCaptureContact(), tracker, domain)
+    assert said == [MESSAGES["callback_closed"]], "no promise of a callback that nobody will make"
+    assert slot_values(events) == {"awaiting_contact": False, "escalation_id": None}
+    status = api.get(f"/escalations/{escalation_id}").json()
+    assert status["status"] == "abandoned", "still the customer's earlier choice: nobody will call"

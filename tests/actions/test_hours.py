@@ -61,8 +61,10 @@ def test_a_closed_team_says_when_it_opens_again_in_both_zones(api: httpx.Client,
                                                               domain: dict[str, Any]) -> None:
     opening_day = (utcnow() + timedelta(days=2)).date()  # the one day the VIP desk opens: closed until then
     hours = {"timezone": "UTC", "days": [WEEKDAYS[opening_day.weekday()]], "open": "09:00", "close": "17:00"}
-    tracker = make_tracker(slots=verified_slots(demo_customer(api, "platinum")), intent="contact_human_agent",
-                           text="I need a person", sender_id="hours-closed-vip", metadata={"timezone": "Asia/Tokyo"})
+    slots = verified_slots(demo_customer(api, "platinum"))
+    metadata = {"timezone": "Asia/Tokyo", **slots["session_started_metadata"]}  # the widget sends both
+    tracker = make_tracker(slots=slots, intent="contact_human_agent", text="I need a person",
+                           sender_id="hours-closed-vip", metadata=metadata)
     dispatcher = CollectingDispatcher()
     with queue_hours(policy_file, vip=hours):
         events = asyncio.run(ActionRoute().run(dispatcher, tracker, domain))

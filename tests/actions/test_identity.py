@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 import httpx
-from helpers import demo_customer, make_tracker, slot_values
+from conftest import routing_down
+from helpers import demo_customer, make_tracker, shop_token, slot_values, texts, verified_slots
 from rasa_sdk.executor import CollectingDispatcher
 
+import clock
 from actions.decisions import ActionRoute
-from actions.identity import ActionSessionStart
+from actions.identity import ActionSessionStart, checked_identity
+from actions.messages import MESSAGES
+from actions.orders import ActionOrderStatus
+from clock import FixedClock, utcnow
 
 
 def start_session(tracker_metadata: dict[str, Any] | None, domain: dict[str, Any],
@@ -79,3 +85,94 @@ def test_a_conversation_escalated_before_asks_the_routing_service(routing_url: s
 
     slots = slot_values(events)
     assert slots["handoff_active"] is False and slots["escalation_id"] is None
+
+
+# --- identity follows the token on every turn that uses it (#14, point 4) ------------------------------------------
+
+def order_status(domain: dict[str, Any], slots: dict[str, Any], metadata: dict[str, Any] | None = None,
+                 sender_id: str = "identity-check") -> tuple[dict[str, Any], list[str]]:
+    """What action_order_status says and sets for this turn."""
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(slots=slots, intent="track_order", metadata=metadata, sender_id=sender_id)
+    events = asyncio.run(ActionOrderStatus().run(dispatcher, tracker, domain))
+    return slot_values(events), texts(dispatcher)
+
+
+def test_a_message_without_the_sign_in_token_ends_the_identity(api: httpx.Client, domain: dict[str, Any]) -> None:
+    slots = verified_slots(demo_customer(api, "gold"))
+
+    _, said = order_status(domain, slots)  # the widget sends the token with every message
+    assert len(said) == 1 and "Order C-" in said[0]
+
+    changed, said = order_status(domain, slots, metadata={})  # signed out on the shop, or a forged tracker
+    assert said == [MESSAGES["sign_in_ended"]]
+    assert changed["verified"] is False and changed["customer_id"] is None and changed["tier"] == "bronze"
+
+
+def test_an_expired_token_ends_the_identity(api: httpx.Client, domain: dict[str, Any]) -> None:
+    expired = shop_token("demo-gold", ttl=timedelta(hours=1), issued=-timedelta(hours=2))
+
+    changed, said = order_status(domain, verified_slots(demo_customer(api, "gold"), expired))
+
+    assert said == [MESSAGES["sign_in_ended"]]
+    assert changed["verified"] is False and changed["customer_id"] is None and changed["tier"] == "bronze"
+    assert changed["session_started_metadata"]["customer_token"] == expired  # checked: not asked about again
+
+
+def test_a_token_is_trusted_until_its_exp_then_no_longer(api: httpx.Client, routing_url: str,
+                                                         domain: dict[str, Any]) -> None:
+    token = shop_token("demo-silver", ttl=timedelta(minutes=10))
+    slots = verified_slots(demo_customer(api, "silver"), token)
+    _, said = order_status(domain, slots)
+    assert len(said) == 1 and "Order C-" in said[0]  # verified once by the routing service
+
+    with routing_down(routing_url):  # remembered until exp: no need to ask the routing service again
+        dispatcher = CollectingDispatcher()
+        assert asyncio.run(checked_identity(dispatcher, make_tracker(slots=slots))) == []
+        assert texts(dispatcher) == []
+        with clock.use(FixedClock(utcnow() + timedelta(minutes=11))):  # its exp has passed: known without asking
+            dispatcher = CollectingDispatcher()
+            events = asyncio.run(checked_identity(dispatcher, make_tracker(slots=slots)))
+            assert slot_values(events)["verified"] is False and slot_values(events)["customer_id"] is None
+            assert texts(dispatcher) == [MESSAGES["sign_in_ended"]]
+
+    # the routing service, on its own clock, still accepts the token; this clock says it has expired
+    with clock.use(FixedClock(utcnow() + timedelta(minutes=11))):
+        changed, said = order_status(domain, verified_slots(demo_customer(api, "silver"), token))
+    assert said == [MESSAGES["sign_in_ended"]] and changed["verified"] is False
+
+
+def test_a_new_token_mid_session_switches_the_customer(api: httpx.Client, domain: dict[str, Any]) -> None:
+    slots = verified_slots(demo_customer(api, "gold"))
+    platinum = demo_customer(api, "platinum")
+
+    changed, said = order_status(domain, slots, metadata={"customer_token": shop_token("demo-platinum")})
+
+    assert changed["customer_id"] == platinum["id"] and changed["tier"] == "platinum"
+    assert len(said) == 1 and "Order C-" in said[0]  # no "sign-in ended": the customer signed in as someone
+
+
+def test_a_signed_in_identity_without_any_token_counts_for_nothing(api: httpx.Client,
+                                                                    domain: dict[str, Any]) -> None:
+    slots = {**verified_slots(demo_customer(api, "platinum")), "session_started_metadata": None}
+
+    changed, said = order_status(domain, slots)  # e.g. a tracker kept from before, or forged
+
+    assert said == [MESSAGES["sign_in_ended"]] and changed["verified"] is False
+
+
+def test_a_session_started_during_an_outage_signs_the_customer_in_on_the_next_turn(
+        api: httpx.Client, routing_url: str, domain: dict[str, Any]) -> None:
+    """Load or an outage at the start of a session must not serve a signed-in customer as a guest for the session."""
+    token = api.post("/identity/demo-token", json={"external_id": "demo-platinum"}).json()["token"]
+    with routing_down(routing_url):
+        started = slot_values(start_session({"customer_token": token}, domain))
+    assert started["verified"] is False  # nothing verified yet, and the token is not recorded as checked
+    assert "customer_token" not in (started.get("session_started_metadata") or {})
+
+    # the next turn: the service answers again, the same token is verified, the customer is who they are
+    tracker = make_tracker(slots={k: v for k, v in started.items() if k != "session_started_metadata"},
+                           intent="track_order", metadata={"customer_token": token}, sender_id="identity-outage")
+    events = asyncio.run(checked_identity(CollectingDispatcher(), tracker))
+    slots = slot_values(events)
+    assert slots["verified"] is True and slots["tier"] == "platinum"

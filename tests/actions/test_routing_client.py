@@ -60,7 +60,7 @@ def test_the_cancel_action_tells_a_refusal_and_an_outage_apart(monkeypatch: pyte
     def run(answer: Callable[[httpx.Request], httpx.Response]) -> list[str]:
         monkeypatch.setattr(order_changes, "RoutingClient",
                             partial(RoutingClient, SETTINGS, transport=httpx.MockTransport(answer)))
-        customer = {"id": 7, "name": "Ada", "tier": "gold", "tier_reason": "test"}
+        customer = {"id": 7, "external_id": "demo-gold", "name": "Ada", "tier": "gold", "tier_reason": "test"}
         tracker = make_tracker(slots={**verified_slots(customer), "order_number": "C-100001"}, intent="affirm")
         tracker.events.insert(0, {"event": "action", "name": "action_offer_cancellation"})
         tracker.events.insert(1, {"event": "bot", "text": "Cancel order C-100001?"})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,9 +13,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from launcher.ports import free_base_port  # noqa: E402
+from launcher.ports import free_base_port, free_port  # noqa: E402
 from launcher.settings import StackSettings  # noqa: E402
-from launcher.stack import Stack  # noqa: E402
+from launcher.stack import Stack, running  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -24,7 +25,14 @@ def stack(running_stack: Stack) -> StackSettings:
 
 
 @pytest.fixture(scope="session")
-def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def shop_site() -> str:
+    """The origin of a shop's own website that embeds the widget: a page on this origin may chat with Rasa
+    (CONCIERGE_CHAT_ORIGINS lists it beside the demo shop); any other origin is a foreign site."""
+    return f"http://127.0.0.1:{free_port()}"
+
+
+@pytest.fixture(scope="session")
+def running_stack(tmp_path_factory: pytest.TempPathFactory, shop_site: str) -> Iterator[Stack]:
     """The whole embedded stack on private ports and a private data folder; stopped afterwards."""
     model = ROOT / "models" / "concierge.tar.gz"
     if not model.exists():
@@ -32,15 +40,6 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     var_dir = tmp_path_factory.mktemp("stack-var")
     os.environ.setdefault("CONCIERGE_DEMO_CUSTOMERS", "400")
     settings = StackSettings().with_ports(free_base_port(18000, 19000), var_dir).always_open()
-    log_path = var_dir / "stack.log"
-    with open(log_path, "w") as log:
-        stack = Stack(settings, log=log)
-        try:
-            stack.start(timeout=240)
-        except Exception:
-            sys.stderr.write(log_path.read_text()[-5000:])
-            raise
-        try:
-            yield stack
-        finally:
-            stack.stop()
+    settings = replace(settings, shop_origins=f"{settings.routing_url},{shop_site}")
+    with running(settings, var_dir / "stack.log") as stack:
+        yield stack

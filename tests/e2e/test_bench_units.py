@@ -8,15 +8,21 @@ import math
 import os
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
+from bench.bots import alternating_load
 from bench.commands import last_json_object, numeric_leaves
-from bench.memory import descendants, tree_rss_mb
+from bench.fixture import database_name, fixture_label, load_seconds_if_loaded, loaded_label, shop_chunks
+from bench.memory import descendants, tree_cpu_seconds, tree_rss_mb
+from bench.plan import CLUSTER
+from bench.production import cpu_per_message, replica_shares
 from bench.report import Figure, Report, format_value, render_markdown, to_json, write
-from bench.rest_load import rest_webhook, run_load
+from bench.rest_load import LoadResult, rest_webhook, run_load
 from bench.stats import latency_summary_ms, percentile, ratio
 
 
@@ -119,10 +125,12 @@ class _EchoBot(BaseHTTPRequestHandler):
     """A REST channel that answers every message with one text; counts requests and senders."""
 
     requests: list[str] = []
+    keys: list[str | None] = []
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         type(self).requests.append(body["sender"])
+        type(self).keys.append(self.headers.get("X-Conversation-Id"))
         replies = [] if body["message"] == "silence" else [{"recipient_id": body["sender"], "text": "ok"}]
         payload = json.dumps(replies).encode()
         self.send_response(200)
@@ -138,6 +146,7 @@ class _EchoBot(BaseHTTPRequestHandler):
 @pytest.fixture()
 def echo_bot() -> Iterator[str]:
     _EchoBot.requests = []
+    _EchoBot.keys = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), _EchoBot)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -153,7 +162,66 @@ def test_load_generator_counts_only_measured_turns(echo_bot: str) -> None:
     assert result.empty_replies == 5
     assert len(_EchoBot.requests) == 21  # 2 warm-up conversations + 5 measured, 3 turns each
     assert len(set(_EchoBot.requests)) == 7  # one sender id per conversation
+    assert _EchoBot.keys == _EchoBot.requests  # nginx's key for spreading conversations over Rasa replicas
     assert result.transcript == [("hi", ["ok"]), ("silence", []), ("bye", ["ok"])]
     summary = result.summary()
     assert summary["messages_per_s"] > 0 and summary["p50_ms"] <= summary["p99_ms"]
     assert len(summary["p50_ms_by_turn"]) == 3
+
+
+def test_alternating_load_ratios_each_round_and_counts_cpu(echo_bot: str) -> None:
+    plan = replace(CLUSTER, concurrency_levels=(2,), conversations={2: 4}, rounds=2)
+    calls: list[str] = []
+
+    def cpu(name: str) -> float:
+        calls.append(name)
+        return float(len(calls))  # grows by 1 between the reading before and after a measured round
+
+    bots = {"bare": (echo_bot, lambda i: ("hi",)), "ours": (echo_bot, lambda i: ("hi", "bye"))}
+    loaded = alternating_load(bots, plan, baseline="bare", cpu={"ours": lambda: cpu("ours")})
+    assert loaded.results["bare"][2].messages == 4 and loaded.results["ours"][2].messages == 8
+    assert list(loaded.round_ratios) == ["ours"] and len(loaded.round_ratios["ours"][2]) == 2
+    assert loaded.cpu_seconds == {"ours": {2: 2.0}}  # two rounds, 1 s each
+
+
+def test_shop_chunks_keep_ids_and_keys_unique() -> None:
+    now = datetime(2026, 11, 30, 12, tzinfo=timezone.utc)
+    parts = list(shop_chunks(25, seed=3, now=now, chunk=10))
+    customers = [c for p in parts for c in p.customers]
+    orders = [o for p in parts for o in p.orders]
+    assert [c["id"] for c in customers] == list(range(1, 26))  # no demo accounts
+    for key in ("external_id", "email", "email_lower"):
+        assert len({c[key] for c in customers}) == 25
+    assert [o["id"] for o in orders] == list(range(1, len(orders) + 1))
+    assert len({o["number"] for o in orders}) == len(orders)
+    assert {o["customer_id"] for o in orders} <= set(range(1, 26))
+    assert customers[12]["external_id"] == "cust-0000013" and str(customers[12]["email"]).endswith("13@example.com")
+    assert all(p.items == [] for p in parts)
+    assert [c["email"] for c in customers] == [c["email"] for p in shop_chunks(25, 3, now, 10) for c in p.customers]
+
+
+def test_fixture_label_round_trip_and_names() -> None:
+    wanted = fixture_label(1_000_000, 7, "abc123")
+    assert load_seconds_if_loaded(loaded_label(wanted, 312.44), wanted) == pytest.approx(312.4)
+    assert load_seconds_if_loaded(loaded_label(fixture_label(100_000, 7, "abc123"), 9.0), wanted) is None
+    assert load_seconds_if_loaded(None, wanted) is None
+    assert load_seconds_if_loaded(wanted, wanted) is None  # labelled before the load finished: load again
+    assert database_name(1_000_000) == "concierge_bench_1m"
+    assert database_name(100_000) == "concierge_bench_100k"
+    assert database_name(2500) == "concierge_bench_2500"
+
+
+def test_replica_shares_count_rest_posts_per_upstream() -> None:
+    log = ("2026-11-30T18:00:00+00:00 23000 POST /webhooks/rest/webhook 200 127.0.0.1:23003 bench-a 0.120\n"
+           "2026-11-30T18:00:00+00:00 23000 POST /webhooks/rest/webhook 200 127.0.0.1:23006 bench-b 0.100\n"
+           "2026-11-30T18:00:01+00:00 23000 POST /webhooks/rest/webhook 200 127.0.0.1:23003 bench-a 0.090\n"
+           "2026-11-30T18:00:01+00:00 23000 GET /status 200 127.0.0.1:23003 - 0.001\n"
+           "2026-11-30T18:00:01+00:00 23002 POST /api/v1/decisions 200 127.0.0.1:23005 - 0.010\n")
+    assert replica_shares(log, 23000) == {"127.0.0.1:23003": 2, "127.0.0.1:23006": 1}
+
+
+def test_cpu_per_message_and_process_tree_cpu() -> None:
+    result = LoadResult(concurrency=1, conversations=1, messages=40)
+    assert cpu_per_message(2.0, result) == pytest.approx(50.0)
+    assert math.isnan(cpu_per_message(1.0, LoadResult(concurrency=1, conversations=0)))
+    assert tree_cpu_seconds([os.getpid()]) > 0

@@ -13,7 +13,8 @@ import yaml
 
 from launcher.settings import ROOT
 from launcher.stack import Stack
-from tests.e2e.customers import RestCustomer, shop_token
+from tests.e2e.agents import AgentSession
+from tests.e2e.customers import RestCustomer, bot_messages, shop_token
 
 CANT_LOOK_UP = "can't look that up right now"
 
@@ -55,3 +56,30 @@ def test_a_hung_routing_service_does_not_silence_the_bot(running_stack: Stack) -
     # once the service answers again, so does the order look-up
     replies = _texts(customer.say("where is my order?"))
     assert replies and all(CANT_LOOK_UP not in text for text in replies), replies
+
+
+def test_a_request_for_a_person_made_while_the_service_hangs_reaches_the_queue_once(running_stack: Stack) -> None:
+    """Kept before the routing decision, retried by the action server's loop once the service answers again."""
+    settings = running_stack.settings
+    customer = RestCustomer(settings, "kept-person", shop_token(settings, "demo-platinum"))
+    customer.say("hello")
+    pending = bot_messages()["handoff_pending"]
+
+    with hung(running_stack, "routing"):
+        assert _texts(customer.say("I want to talk to a person")) == [pending]
+        time.sleep(6)  # the first retry comes and fails while the service still hangs
+    back = time.monotonic()
+    agent = AgentSession(settings.routing_url, "alice")
+    escalation = agent.find(customer.sender, timeout=60)
+    seconds = time.monotonic() - back
+    print(f"request for a person kept during the hang reached the VIP queue {seconds:.1f}s after the service was back")
+
+    assert escalation["queue"] == "vip"
+    time.sleep(3)  # a retry that overlapped must not open a second escalation
+    listed = agent.http.get("/escalations").json()
+    assert [e["id"] for e in listed if e["conversation_id"] == customer.sender] == [escalation["id"]]
+    said = [e.get("text") or "" for e in customer.tracker()["events"] if e.get("event") == "bot"]
+    # then told what happens next (waiting, or nobody online yet: whichever the queue's state was at that moment)
+    announcements = [bot_messages()[key].split("{")[0] for key in ("handoff_waiting", "handoff_unstaffed")]
+    assert said.count(pending) == 1
+    assert any(text.startswith(start) for text in said[said.index(pending) + 1:] for start in announcements), said

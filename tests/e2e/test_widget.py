@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -14,7 +11,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from launcher.settings import StackSettings
 from tests.e2e.agents import AgentSession
-from tests.e2e.browser import chromium, wait_until
+from tests.e2e.browser import chromium, site, wait_until
 from tests.e2e.customers import conversation_tracker, shop_token
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -228,38 +225,13 @@ def test_phone_sized_screen(browser: Browser, stack: StackSettings) -> None:
         context.close()
 
 
-@contextmanager
-def another_site(html: str) -> Iterator[str]:
-    """A page of some other website (its own origin on this machine) serving `html`; yields its URL."""
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = html.encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def test_one_script_tag_embeds_it_on_any_site(page: Page, stack: StackSettings) -> None:
+def test_one_script_tag_embeds_it_on_the_shops_own_site(page: Page, stack: StackSettings, shop_site: str) -> None:
     token = shop_token(stack, "demo-gold")
     html = f"""<!doctype html><html lang="en"><head><title>Another shop</title></head><body>
       <h1>Another shop</h1>
       <script>window.ConciergeConfig = {{rasaUrl: "{stack.rasa_url}", customerToken: "{token}"}};</script>
       <script src="{stack.routing_url}/static/widget.js" async></script></body></html>"""
-    with another_site(html) as url:
+    with site(html, shop_site) as url:  # the shop's website, one of CONCIERGE_CHAT_ORIGINS
         page.goto(url)
         wait_until(page, WIDGET_READY)
         assert page.locator(".cw").evaluate("n => getComputedStyle(n).position") == "fixed"  # its CSS came along

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -27,7 +28,8 @@ from routing.policy.definition import Policy  # noqa: E402
 from routing.policy.loader import load_policy  # noqa: E402
 from routing.settings import Settings  # noqa: E402
 
-PG_DB = "concierge_test_routing1"
+# a session running beside another (a second checkout) sets CONCIERGE_TEST_DB_SUFFIX to keep its own databases
+PG_DB = "concierge_test_routing1" + os.environ.get("CONCIERGE_TEST_DB_SUFFIX", "")
 SERVICE_TOKEN = "test-service-token"
 IDENTITY_SECRET = "test-identity-secret-of-32-bytes-or-more"
 DEMO_NOW = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)

@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -20,13 +22,14 @@ from sqlalchemy import Engine, delete
 from sqlalchemy.orm import Session, sessionmaker
 
 import routing.models  # noqa: F401  (every table on Base.metadata)
+from launcher.in_thread import serve_in_thread
 from launcher.settings import ALWAYS_OPEN, write_policy_copy
 from routing.agents.service import create_agent
 from routing.app import create_app
 from routing.db import Base, make_engine, upgrade
 from routing.settings import ROOT, Settings
 
-HS_PG_DB = "concierge_test_routing2"
+HS_PG_DB = "concierge_test_routing2" + os.environ.get("CONCIERGE_TEST_DB_SUFFIX", "")
 SERVICE_TOKEN = "test-service-token"
 
 
@@ -75,17 +78,30 @@ def hs_policy(tmp_path: Path) -> Path:
 
 @dataclass
 class Recorder:
-    """A real HTTP server that records requests; answers 500 to the first `fail_first` of them."""
+    """A real HTTP server that records requests; answers 500 to the first `fail_first` of them and to those whose
+    path contains one of `fail_paths`, and holds those whose path contains one of `hold_paths` (or for which
+    `hold_if(path, body)` is true) open, without an answer, until `release` is set (`holding` is set when one
+    arrives): a receiver that accepts and hangs."""
 
     url: str = ""
     requests: list[dict[str, Any]] = field(default_factory=list)
     fail_first: int = 0
+    fail_paths: set[str] = field(default_factory=set)
+    hold_paths: set[str] = field(default_factory=set)
+    hold_if: Callable[[str, Any], bool] | None = None
+    holding: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def bodies(self, path_part: str) -> list[Any]:
         """JSON bodies of the successfully answered requests whose path contains `path_part`."""
         with self.lock:
             return [r["body"] for r in self.requests if path_part in r["path"] and r["status"] == 200]
+
+    def received(self, path_part: str) -> list[dict[str, Any]]:
+        """Every request whose path contains `path_part` (answered, failed or held), in arrival order."""
+        with self.lock:
+            return [r for r in self.requests if path_part in r["path"]]
 
 
 @pytest.fixture
@@ -97,12 +113,18 @@ def hs_recorder() -> Iterator[Recorder]:
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"null")
             parts = urlsplit(self.path)
+            held = any(p in parts.path for p in rec.hold_paths) or bool(rec.hold_if and rec.hold_if(parts.path, body))
             with rec.lock:
-                status = 500 if rec.fail_first > 0 else 200
-                rec.fail_first -= 1 if status == 500 else 0
+                failing = rec.fail_first > 0 or any(p in parts.path for p in rec.fail_paths)
+                status = "held" if held else 500 if failing else 200
+                rec.fail_first -= 1 if rec.fail_first > 0 and not held else 0
                 rec.requests.append({"path": parts.path, "query": parse_qs(parts.query), "body": body,
                                      "status": status})
-            self.send_response(status)
+            if held:
+                rec.holding.set()
+                rec.release.wait(60)
+                return  # the connection closes without an answer
+            self.send_response(int(status))
             self.send_header("Content-Type", "application/json")
             self.end_headers()
             self.wfile.write(b"{}")
@@ -111,10 +133,12 @@ def hs_recorder() -> Iterator[Recorder]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
     rec.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield rec
+    rec.release.set()
     server.shutdown()
     server.server_close()
 
@@ -182,3 +206,10 @@ def packet(conversation_id: str, queue: str = "general", priority: int = 10, sla
             "transcript": [{"role": "customer", "text": "where is my parcel", "at": "2026-11-23T10:00:00Z"},
                            {"role": "bot", "text": "It shipped yesterday.", "at": "2026-11-23T10:00:01Z"}],
             "contact": {"email": "pat@example.com", "phone": None, "name": "Pat"}, **extra}
+
+
+@contextmanager
+def serve(app: FastAPI) -> Iterator[str]:
+    """The app served by a real uvicorn server on a free port (its workers running); yields the base URL."""
+    with serve_in_thread(app) as url:
+        yield url

@@ -18,7 +18,7 @@ from routing.cli import main
 
 def test_demo_agents_login_and_status(hs_client: TestClient, hs_sessions: sessionmaker[Session]) -> None:
     with hs_sessions() as s:
-        assert create_demo_agents(s) == 3 and create_demo_agents(s) == 0
+        assert create_demo_agents(s) == 4 and create_demo_agents(s) == 0
         s.commit()
         alice = s.scalars(select(Agent).where(Agent.login == "alice")).one()
         assert alice.queues == ["priority", "vip"] and alice.password_hash.startswith("$argon2")

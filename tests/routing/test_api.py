@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import jwt
 import pytest
@@ -90,6 +90,8 @@ def test_verify_token_valid_expired_forged_unknown(client: TestClient) -> None:
     valid = client.post("/api/v1/identity/verify", json={"token": token})
     assert valid.status_code == 200 and valid.json()["customer"]["tier"] == "gold"
     now = utcnow()
+    expires_at = datetime.fromisoformat(valid.json()["expires_at"])  # the caller trusts the token until then
+    assert now < expires_at <= now + timedelta(hours=1, seconds=1)
     expired = jwt.encode({"sub": "demo-gold", "iat": now - timedelta(hours=2), "exp": now - timedelta(hours=1)},
                          SECRET, algorithm="HS256")
     forged = jwt.encode({"sub": "demo-platinum", "iat": now, "exp": now + timedelta(hours=1)},
@@ -113,6 +115,18 @@ def test_development_endpoints_do_not_exist_in_production(settings: Settings, de
         for docs in ("/docs", "/redoc", "/openapi.json"):  # the API's docs are for development
             assert client.get(docs).status_code == 404
         assert client.get("/health").headers["strict-transport-security"].startswith("max-age=")
+
+
+def test_health_tells_its_details_only_to_the_service_token(client: TestClient) -> None:
+    public = client.get("/health", headers={"Authorization": ""})
+    assert public.status_code == 200 and public.json() == {"status": "ok", "database": "ok", "policy": None,
+                                                       "outbox": None}
+    assert "policy.yml" not in public.text  # no file path, no policy error
+    wrong = client.get("/health", headers={"Authorization": "Bearer not-the-token"}).json()
+    assert wrong["policy"] is None and wrong["outbox"] is None
+    operator = client.get("/health").json()  # the fixture's client carries the service token
+    assert operator["policy"]["path"].endswith("policy.yml") and operator["policy"]["error"] is None
+    assert operator["outbox"] == {"pending": 0, "dead": 0}
 
 
 def test_pages_carry_a_strict_content_security_policy(client: TestClient) -> None:

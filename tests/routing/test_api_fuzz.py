@@ -3,20 +3,17 @@ every operation answers without a server error, on SQLite and on the real Postgr
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
-import uvicorn
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from sqlalchemy.orm import Session, sessionmaker
 
-from launcher.ports import free_port
+from launcher.in_thread import serve_in_thread
 from routing.agents.service import create_agent, login
 from routing.app import create_app
 from routing.settings import Settings
@@ -27,11 +24,11 @@ SKIPPED = ("/api/v1/agent/stream", "/api/v1/agent/logout")  # an endless stream;
 
 @pytest.fixture
 def fuzzed_app(settings: Settings, demo_db: sessionmaker[Session]) -> Iterator[tuple[FastAPI, dict[str, str]]]:
-    """The app on the demo shop, with an online agent who serves every queue (and their bearer token)."""
+    """The app on the demo shop, with an online lead who serves every queue (and their bearer token)."""
     app = create_app(settings)
     with app.state.sessions() as session:
         agent = create_agent(session, "fuzzer", "Fuzzer", "a-long-fuzz-password", ["vip", "priority", "general"],
-                             max_chats=1000)
+                             max_chats=1000, role="lead")
         agent.status = "online"
         session.commit()
         signed_in = login(session, "fuzzer", "a-long-fuzz-password")
@@ -58,27 +55,21 @@ def test_no_operation_answers_with_a_server_error(fuzzed_app: tuple[FastAPI, dic
     app, tokens = fuzzed_app
     schema = schemathesis.openapi.from_dict(app.openapi())
     failures: dict[str, str] = {}
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    base_url = f"http://127.0.0.1:{server.config.port}"
     operations = 0
-    for result in schema.get_all_operations():
-        operation = result.ok()
-        if operation.path in SKIPPED:
-            continue
-        operations += 1
-        token = tokens["agent" if operation.path.startswith("/api/v1/agent/") else "service"]
+    with serve_in_thread(app, log_level="error") as base_url:
+        for result in schema.get_all_operations():
+            operation = result.ok()
+            if operation.path in SKIPPED:
+                continue
+            operations += 1
+            token = tokens["agent" if operation.path.startswith(("/api/v1/agent/", "/api/v1/analytics/",
+                                                             "/api/v1/capacity/")) else "service"]
 
-        try:
-            _never_a_server_error(operation, base_url, token)
-        except KeyboardInterrupt:
-            raise
-        except BaseException as failure:  # every operation is tried; failures are reported together
-            failures[f"{operation.method.upper()} {operation.path}"] = str(failure)[:1500]
-    server.should_exit = True
-    thread.join(10)
+            try:
+                _never_a_server_error(operation, base_url, token)
+            except KeyboardInterrupt:
+                raise
+            except BaseException as failure:  # every operation is tried; failures are reported together
+                failures[f"{operation.method.upper()} {operation.path}"] = str(failure)[:1500]
     assert not failures, "\n\n".join(f"{name}:\n{text}" for name, text in failures.items())
     assert operations >= 35

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from clock import utcnow
 from routing.escalations import outbox, service
+from routing.escalations.delivery import OutboxDelivery
 from routing.escalations.models import Escalation, OutboxItem
 from routing.escalations.relay import RasaRelay
 from routing.escalations.schemas import EscalationIn
@@ -31,32 +32,41 @@ def test_waiting_too_long_expires_and_the_bot_is_told(hs_sessions: sessionmaker[
         new = service.create(s, EscalationIn(conversation_id="new", idempotency_key="new", tier="bronze",
                                              queue="general"), policy)[0].id
         assert service.expire_due(s) == 1
-        assert outbox.deliver_due(s, RasaRelay(hs_recorder.url, "tok")) == 1
+        s.commit()
+        assert OutboxDelivery(hs_sessions, RasaRelay(hs_recorder.url, "tok"), 10, 4).drain() == 1
         expired, waiting = s.get(Escalation, old), s.get(Escalation, new)
         assert expired is not None and waiting is not None
         assert expired.status == "expired" and expired.alternative == "callback" and expired.closed_at
         assert waiting.status == "waiting"
     [sent] = [r for r in hs_recorder.requests if r["status"] == 200]
     assert sent["path"] == "/conversations/old/trigger_intent" and sent["query"]["output_channel"] == ["latest"]
-    assert sent["body"]["entities"] == {"handoff_status": "expired", "disposition": ""}
+    with hs_sessions() as s:
+        item = s.scalars(select(OutboxItem.id).where(OutboxItem.conversation_id == "old",
+                                                   OutboxItem.kind == "end_handoff")).one()
+    # the outbox item's key rides along: a repeated attempt is applied once (bot_runtime/relay_once.py)
+    assert sent["body"]["entities"] == {"handoff_status": "expired", "disposition": "", "relay_id": f"outbox:{item}"}
 
 
 def test_outbox_retries_in_order_until_rasa_answers(hs_sessions: sessionmaker[Session],
                                                      hs_recorder: Recorder) -> None:
-    relay = RasaRelay(hs_recorder.url, "tok", attempts=2)
-    hs_recorder.fail_first = 2  # Rasa is down for the first delivery round (2 attempts)
+    delivery = OutboxDelivery(hs_sessions, RasaRelay(hs_recorder.url, "tok"), max_attempts=10, parallel=4)
+    hs_recorder.fail_first = 1  # Rasa is down for the first delivery round
     with hs_sessions() as s:
         outbox.enqueue(s, "agent_message", "conv-r", {"text": "first", "agent_name": "Bob"})
         outbox.enqueue(s, "agent_message", "conv-r", {"text": "second", "agent_name": "Bob"})
         outbox.enqueue(s, "end_handoff", "conv-r", {"status": "resolved", "disposition": "resolved"})
         s.commit()
-        assert outbox.deliver_due(s, relay) == 0  # first failed; the later ones must not overtake it
+        now = utcnow()
+        assert delivery.drain(now) == 0  # first failed; the later ones must not overtake it
         items = list(s.scalars(select(OutboxItem).order_by(OutboxItem.id)))
         assert [i.attempts for i in items] == [1, 0, 0] and "500" in (items[0].last_error or "")
-        assert items[0].next_attempt_at > utcnow()
-        assert outbox.deliver_due(s, relay) == 0  # not due yet: backoff
-        assert outbox.deliver_due(s, relay, now=utcnow() + timedelta(minutes=1)) == 3
+        assert items[0].next_attempt_at == now + timedelta(seconds=2)
+        assert delivery.drain(now + timedelta(seconds=1)) == 0  # not due yet: backoff
+        assert delivery.drain(now + timedelta(minutes=1)) == 3
+        s.expire_all()
+        assert {i.state for i in s.scalars(select(OutboxItem))} == {"sent"}
         assert all(i.sent_at for i in s.scalars(select(OutboxItem)))
+    delivery.close()
     texts = [b[0]["text"] for b in hs_recorder.bodies("/tracker/events")]
     assert texts == ["first", "second"] and len(hs_recorder.bodies("trigger_intent")) == 1
     first_ok = next(r for r in hs_recorder.requests if r["status"] == 200)

@@ -8,13 +8,15 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from fixtures_human_support import BOT, add_agent, agent_headers, hs_policy_file, hs_settings, packet
+from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from routing.app import create_app
 from routing.escalations import claims, service
+from routing.escalations.models import Escalation
 from routing.escalations.schemas import EscalationIn
 from routing.policy.loader import load_policy
-from routing.queues.service import next_open_at
+from routing.queues.service import next_open_at, position_of, waiting_in_order
 
 pytestmark = pytest.mark.clock  # about hours, SLAs, expiry or dates: CI runs it at other instants too
 
@@ -38,13 +40,29 @@ def test_claim_order_priority_aged_by_waiting_then_sla(hs_sessions: sessionmaker
     tie_no_sla = esc("tie-no-sla", 50, 0, None)                                # 50, no SLA: last among ties
     low = esc("low", 10, 0, 60)
 
+    with hs_sessions() as s:  # the customers' places in line follow the same order, one COUNT each
+        waiting = [row.id for row in waiting_in_order(s, "general", policy, now)]
+        statements: list[str] = []
+
+        def record(conn: object, cursor: object, sql: str, *rest: object) -> None:
+            statements.append(sql)
+
+        event.listen(s.get_bind(), "before_cursor_execute", record)
+        try:
+            places = {e: position_of(s, s.get_one(Escalation, e), policy, now) for e in waiting}
+        finally:
+            event.remove(s.get_bind(), "before_cursor_execute", record)
+    assert sum("count(" in sql.lower() for sql in statements) == len(waiting)
+    assert not any("transcript" in sql for sql in statements if "count(" in sql.lower())
+
     order = []
     with hs_sessions() as s:
         while (got := claims.claim_next(s, agent, policy, now=now)) is not None:
             order.append(got.id)
             s.commit()
     assert aging.max_bonus > 55  # so the capped bonus still puts `ancient` first
-    assert order == [ancient, old_low, fresh_high, tie_late_sla, tie_no_sla, low]
+    assert order == [ancient, old_low, fresh_high, tie_late_sla, tie_no_sla, low] == waiting
+    assert [places[e] for e in order] == [1, 2, 3, 4, 5, 6]
 
 
 def test_availability_position_and_eta(hs_client: TestClient, hs_sessions: sessionmaker[Session]) -> None:

@@ -5,36 +5,24 @@ from __future__ import annotations
 
 import json
 import queue
-import socket
 import threading
 import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from fixtures_human_support import BOT, add_agent, packet
 
+from launcher.in_thread import serve_in_thread
 from routing.live import LiveEvent
 
 
 @pytest.fixture
 def hs_server(hs_app: FastAPI) -> Iterator[str]:
     """The app served by uvicorn on a free port."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(hs_app, host="127.0.0.1", port=port, log_level="warning",
-                                           timeout_graceful_shutdown=2))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with serve_in_thread(hs_app) as url:
+        yield url
 
 
 def _listen(base: str, token: str, events: queue.Queue[tuple[str, dict, float]], ready: threading.Event) -> None:

@@ -7,32 +7,24 @@
   const MINE = ["assigned", "active"];
   const state = {csrf: null, me: null, selected: null, wanted: null, detail: null, stream: null, retry: null, drafts: {}};
   const $ = (id) => document.getElementById(id);
+  const {el, describeError} = window.ConciergePages;  // pages.js
 
   // ---- HTTP ---------------------------------------------------------------------------------------------------
-  async function api(path, options = {}) {
+  async function api(path, options = {}) { return (await apiPage(path, options)).body; }
+
+  // The answer's body, and whether a `Link: <...>; rel="next"` header says that more pages follow (lists are paged).
+  async function apiPage(path, options = {}) {
     const headers = {"Content-Type": "application/json", ...(options.headers || {})};
     if (options.method && options.method !== "GET" && state.csrf) headers["X-CSRF-Token"] = state.csrf;
     const response = await fetch(API + path, {...options, headers, credentials: "same-origin"});
     if (response.status === 401) { showLogin("Your session ended; please sign in again."); throw new Error("Signed out."); }
-    if (response.status === 204) return null;
+    if (response.status === 204) return {body: null, more: false};
     const body = await response.json().catch(() => ({}));
     if (!response.ok) throw new Error(describeError(body, response.status));
-    return body;
-  }
-
-  function describeError(body, status) {
-    if (Array.isArray(body.detail)) return body.detail.map((d) => (d.loc || []).slice(-1)[0] + ": " + d.msg).join("; ");
-    return body.detail || ("Request failed (" + status + ")");
+    return {body, more: /rel="next"/.test(response.headers.get("Link") || "")};
   }
 
   // ---- rendering helpers (text only, never HTML) ------------------------------------------------------------------
-  function el(tag, attrs, text) {
-    const node = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) if (v !== undefined && v !== null) node.setAttribute(k, v);
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
-
   function clock(seconds) {
     const s = Math.max(0, Math.floor(seconds));
     const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = String(s % 60).padStart(2, "0");
@@ -134,7 +126,12 @@
     if (refreshing) { again = true; return refreshing; }
     refreshing = (async () => {
       try {
-        do { again = false; renderLists(...await Promise.all([api("/queues"), api("/escalations")])); } while (again);
+        do {
+          again = false;
+          const [queues, page] = await Promise.all([api("/queues"), apiPage("/escalations")]);
+          renderLists(queues, page.body);
+          $("escalations-more").hidden = !page.more;
+        } while (again);
       } finally { refreshing = null; }
     })();
     return refreshing;
@@ -296,7 +293,7 @@
     host.querySelector("form.reply").addEventListener("submit", guard(async () => {
       if (!reply.value.trim()) return;
       const sent = await api(`/escalations/${d.id}/messages`, {method: "POST", body: JSON.stringify({text: reply.value})});
-      showMessage(d.id, {id: sent.id, sender: "agent", agent_id: state.me.id, text: reply.value});
+      showMessage(d.id, {id: sent.id, sender: "agent", agent_id: state.me.id, text: reply.value, delivery: "sending"});
       reply.value = ""; state.drafts["reply-input"] = "";
     }));
     host.querySelector("form.note").addEventListener("submit", guard(async () => {
@@ -346,26 +343,60 @@
 
   function appendMessage(list, m) {
     if (list.querySelector(`[data-message-id="${Number(m.id)}"]`)) return;
-    list.appendChild(el("li", {"data-role": m.sender, "data-message-id": Number(m.id), "data-label": label(m.sender, m)}, m.text));
+    const item = el("li", {"data-role": m.sender, "data-message-id": Number(m.id), "data-label": label(m.sender, m)}, m.text);
+    if (m.sender === "agent") markDelivery(item, m.delivery);
+    list.appendChild(item);
     list.scrollTop = list.scrollHeight;
   }
 
-  // ---- live stream (the session cookie signs it in; EventSource reconnects by itself after network errors) ----------
+  // Whether an agent's message reached the customer: shown under it (an attribute rendered by CSS, never HTML).
+  const DELIVERY = {
+    sending: "sending…",
+    failed: "Not delivered: the customer did not get this message (an operator can send it again)",
+  };
+
+  function markDelivery(item, delivery) {
+    if (!delivery) return;
+    item.dataset.delivery = delivery;
+    if (DELIVERY[delivery]) { item.dataset.deliveryLabel = DELIVERY[delivery]; item.title = DELIVERY[delivery]; }
+    else { delete item.dataset.deliveryLabel; item.removeAttribute("title"); }
+  }
+
+  function showDelivery(escalationId, messageId, delivery) {
+    if (!state.detail || state.detail.id !== escalationId) return;
+    const known = (state.detail.messages || []).find((x) => x.id === messageId);
+    if (known) known.delivery = delivery;
+    const item = document.querySelector(`#detail .messages [data-message-id="${Number(messageId)}"]`);
+    if (item) markDelivery(item, delivery);
+  }
+
+  // ---- live stream (the session cookie signs it in) ------------------------------------------------------------
+  // The service ends a stream whose reader fell too far behind (a `reload` event first), and refuses one over its
+  // limits (429/503); EventSource reconnects by itself after a stream ends or a network error, but gives up on a
+  // refusal: then we check the session and try again, waiting longer after each refusal (up to a minute). Every
+  // (re)connection catches up on what it may have missed: the lists and the open escalation are read again.
+  let refusals = 0;
   function connectStream() {
     if (state.stream) state.stream.close();
     const stream = new EventSource(`${API}/stream`);
     state.stream = stream;
     stream.onopen = () => {
+      refusals = 0;
       $("stream-state").textContent = "live"; $("app").dataset.live = "true";
-      refreshLists().catch(() => {});  // catch up on whatever happened while disconnected
+      catchUp();
     };
     stream.onerror = () => {
       $("stream-state").textContent = "reconnecting…"; $("app").dataset.live = "false";
-      if (stream.readyState === EventSource.CLOSED) {  // refused (e.g. signed out elsewhere): check, then retry
+      if (stream.readyState === EventSource.CLOSED) {  // refused (signed out elsewhere, too many streams): retry
         clearTimeout(state.retry);
-        state.retry = setTimeout(() => api("/me").then(connectStream).catch(() => {}), 2000);
+        const wait = Math.min(60000, 2000 * 2 ** refusals++);
+        state.retry = setTimeout(() => api("/me").then(connectStream).catch(() => {}), wait);
       }
     };
+    stream.addEventListener("reload", () => {  // this console fell behind: the stream ends, read everything again
+      $("stream-state").textContent = "reconnecting…"; $("app").dataset.live = "false";
+      catchUp();
+    });
     const onEscalation = (event) => {
       refreshLists().catch(() => {});
       const id = JSON.parse(event.data).escalation.id;
@@ -377,6 +408,15 @@
       const data = JSON.parse(event.data);
       showMessage(data.escalation_id, data.message);
     });
+    stream.addEventListener("message.delivery", (event) => {
+      const data = JSON.parse(event.data);
+      showDelivery(data.escalation_id, data.message_id, data.delivery);
+    });
+  }
+
+  function catchUp() {
+    refreshLists().catch(() => {});
+    if (state.selected !== null && state.selected === state.wanted) select(state.selected).catch(() => {});
   }
 
   async function start(known) {

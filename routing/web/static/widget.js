@@ -177,6 +177,7 @@
     }
 
     function render(entry) {
+      if (entry.csat) return renderCsat(entry);
       if (entry.buttons) {
         const row = el("li", {class: "cw-buttons", role: "group", "aria-label": "Suggested replies"});
         for (const b of entry.buttons) {
@@ -208,6 +209,57 @@
         node.textContent = entry.text;  // the customer's own text, and notices: always literal
       }
       return node;
+    }
+
+    // After a person hands the chat back: one optional question (1-5, a comment), sent to the routing service.
+    // It sits in the conversation like a message; the customer may ignore it and keep chatting.
+    function renderCsat(entry) {
+      const card = el("li", {class: "cw-csat", "data-testid": "csat", role: "group",
+                             "aria-label": "Rate your chat"});
+      const question = el("p", {}, "How was your chat with " + (entry.csat.agent || "our team") + "?");
+      const scale = el("div", {class: "cw-csat-scale"});
+      const comment = el("textarea", {rows: "2", maxlength: "1000", "aria-label": "Anything to add? (optional)",
+                                      placeholder: "Anything to add? (optional)", "data-testid": "csat-comment"});
+      const sendRating = el("button", {type: "button", class: "cw-csat-send", "data-testid": "csat-send",
+                                       disabled: ""}, "Send");
+      const skip = el("button", {type: "button", class: "cw-csat-skip", "data-testid": "csat-skip"}, "No thanks");
+      let chosen = 0;
+      const labels = ["very unhappy", "unhappy", "neutral", "happy", "very happy"];
+      for (let n = 1; n <= 5; n++) {
+        const b = el("button", {type: "button", "aria-pressed": "false", "aria-label": n + " of 5, " + labels[n - 1],
+                                "data-testid": "csat-" + n}, String(n));
+        b.addEventListener("click", () => {
+          chosen = n;
+          for (const other of scale.children) other.setAttribute("aria-pressed", String(other === b));
+          sendRating.removeAttribute("disabled");
+        });
+        scale.appendChild(b);
+      }
+      sendRating.addEventListener("click", () => {
+        if (!chosen) return;
+        const body = {conversation_id: state.sessionId, rating: chosen};
+        if (comment.value.trim()) body.comment = comment.value.trim().slice(0, 1000);
+        fetch(new URL("../api/v1/csat", BASE).href, {method: "POST", headers: {"Content-Type": "application/json"},
+                                                     body: JSON.stringify(body)})
+          .then((r) => { if (!r.ok) console.warn("Concierge widget: the rating was not stored", r.status); },
+                (e) => console.warn("Concierge widget: the rating was not sent", e));
+        replace(entry, {role: "notice", text: "Thank you for your feedback"});
+      });
+      skip.addEventListener("click", () => remove(entry));
+      const actions = el("div", {class: "cw-csat-actions"});
+      actions.append(sendRating, skip);
+      card.append(question, scale, comment, actions);
+      return card;
+    }
+
+    function replace(entry, next) {
+      const item = items.find((i) => i.entry === entry);
+      if (!item) return;
+      item.entry = next;
+      const node = render(next);
+      item.node.replaceWith(node);
+      item.node = node;
+      save();
     }
 
     function add(entry) {
@@ -286,8 +338,10 @@
         state.handoff = {mode: "waiting", queue: msg.queue, position: msg.position, waitSeconds: msg.wait_seconds,
                          open: msg.open};
       } else if (msg.handoff === "ended" && state.handoff.mode !== "bot") {
+        const agent = state.handoff.mode === "agent" ? state.handoff.agent : null;
         state.handoff = {mode: "bot"};
         add({role: "notice", text: "You're back with the Concierge assistant"});
+        if (agent) add({csat: {agent: agent}});  // only a chat a person held is rated
       }
       unattributed = [];
       refreshHeader();
@@ -303,7 +357,10 @@
     refreshHeader();
     setOpen(state.open, false);
 
-    const socket = window.io(options.rasaUrl, {path: "/socket.io", transports: ["websocket", "polling"]});
+    // `conversation` rides on every request of the socket: a front door with several Rasa replicas keeps the
+    // conversation on one of them (launcher/nginx.py)
+    const socket = window.io(options.rasaUrl, {path: "/socket.io", transports: ["websocket", "polling"],
+                                               query: {conversation: state.sessionId}});
     socket.on("connect", () => socket.emit("session_request", {session_id: state.sessionId}));
     socket.on("session_confirm", () => {
       connected = true;

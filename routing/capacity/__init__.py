@@ -1,0 +1,1 @@
+"""Capacity planning: how many agents a queue needs (Erlang C), from its arrivals and handle time."""
