@@ -6,13 +6,22 @@ queued for threads while every thread waited for a connection: the pool timed ou
 Requests beyond the limit now wait here, holding nothing, and the pool (`Settings.db_pool_size` plus room for the
 background workers) always has a connection for every admitted request. A request leaves when its answer starts:
 its session is closed by then, and a live stream (Server-Sent Events) does not keep a place for its whole life.
+
+Every admitted request must also find a worker thread. A sync endpoint's session commits only after FastAPI has
+serialized the answer on a worker thread, so a request holding SQLite's write lock could wait for a thread while
+all of AnyIO's 40 default threads ran other requests' writes waiting for that lock: a stall that only SQLite's
+30-s busy timeout broke, with 503s (seen once in CI, 28 of 1,400 requests). The thread limiter of the serving
+loop is raised to the admission limit plus `SPARE_THREADS` (for the requests and streams outside it).
 """
 
 from __future__ import annotations
 
 import asyncio
 
+import anyio.to_thread
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+SPARE_THREADS = 20
 
 
 class Admission:
@@ -31,6 +40,8 @@ class Admission:
         places = self._places.get(loop)
         if places is None:
             self._places = {loop: (places := asyncio.Semaphore(self.limit))}  # a new loop: the old one is gone
+            threads = anyio.to_thread.current_default_thread_limiter()  # one per event loop, as the places
+            threads.total_tokens = max(threads.total_tokens, self.limit + SPARE_THREADS)
         await places.acquire()
         inside = True
 
