@@ -12,6 +12,7 @@ from clock import utcnow
 from routing.analytics.report import summary, write_report
 from routing.analytics.service import Filters, day_range, operations_figures
 from routing.db import command_session
+from routing.policy.intents import KNOWN_INTENTS
 from routing.settings import Settings
 
 
@@ -78,7 +79,7 @@ def register(report_sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--tier", help="only this tier")
     p.add_argument("--queue", help="only this queue")
     p.add_argument("--agent", help="only this agent (login)")
-    p.add_argument("--intent", help="only this intent")
+    p.add_argument("--intent", choices=sorted(KNOWN_INTENTS), metavar="INTENT", help="only this intent")
     p.add_argument("--threshold", type=int, default=20,
                    help="seconds of the 'X%% answered in T seconds' service level (default 20)")
     p.set_defaults(func=cmd_report_ops)

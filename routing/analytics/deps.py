@@ -17,6 +17,7 @@ from routing.analytics.service import Filters, day_range
 from routing.db import SessionDep
 from routing.errors import InvalidField
 from routing.policy.deps import PolicyDep
+from routing.policy.intents import KNOWN_INTENTS
 
 DEFAULT_DAYS = 28
 MAX_DAYS = 366
@@ -68,6 +69,8 @@ def scoped_filters(viewer: AgentDep, policy: PolicyDep, session: SessionDep,
         raise InvalidField(("query", "tier"), f"unknown tier {tier!r}")
     if queue is not None and policy.queue(queue) is None:
         raise InvalidField(("query", "queue"), f"unknown queue {queue!r}")
+    if intent is not None and intent not in KNOWN_INTENTS:
+        raise InvalidField(("query", "intent"), f"unknown intent {intent!r}")
     if not viewer.supervises:
         if agent is not None and agent != viewer.login:
             raise HTTPException(status.HTTP_403_FORBIDDEN, "An agent sees only their own figures.")

@@ -148,7 +148,8 @@ def test_filters_narrow_the_figures(app_client: TestClient, history: sessionmake
     ({"since": "2026-11-04", "until": "2026-11-02"}, "since"),
     ({"since": "2025-01-01", "until": "2026-11-02"}, "since"),
     ({"tier": "diamond"}, "tier"), ({"tier": "<b>"}, "tier"), ({"queue": "nope"}, "queue"),
-    ({"agent": "nobody"}, "agent"), ({"intent": "x" * 129}, "intent"), ({"threshold": "0"}, "threshold"),
+    ({"agent": "nobody"}, "agent"), ({"intent": "x" * 129}, "intent"),
+    ({"intent": "track_pizza"}, "intent"), ({"threshold": "0"}, "threshold"),
     ({"threshold": "soon"}, "threshold"),
 ])
 def test_bad_input_is_a_clear_422(app_client: TestClient, history: sessionmaker[Session], params: dict[str, str],
