@@ -62,9 +62,14 @@ def keep_request(dispatcher: CollectingDispatcher, tracker: Tracker, intent: str
     return [SlotSet("pending_escalation", {"request": request, "attempt": 1})]
 
 
-def answer_self_service(dispatcher: CollectingDispatcher, tracker: Tracker, intent: str, decision: Decision) -> None:
-    """What the bot says when the policy keeps the customer with the bot (hours, the topic's answer, a person)."""
-    if intent in MESSAGES:
+async def answer_self_service(dispatcher: CollectingDispatcher, tracker: Tracker, intent: str,
+                              decision: Decision) -> None:
+    """What the bot says when the policy keeps the customer with the bot: the team's hours for a request for a
+    person, or the topic's answer; then the offer of a person when the policy makes it. The routing step and the
+    retry of a kept request both answer here."""
+    if intent in HOURS_INTENTS:
+        await say_hours(dispatcher, tracker, intent, decision["tier"])
+    elif intent in MESSAGES:
         say(dispatcher, intent)
     if decision["offer_human"]:
         say(dispatcher, "offer_human")
@@ -111,12 +116,7 @@ async def route(dispatcher: CollectingDispatcher, tracker: Tracker, intent: str)
         return events + decision_events(None)
     if decision["decision"] == "escalate":
         return events + decision_events(decision) + await escalate(dispatcher, tracker, intent, decision)
-    if intent in HOURS_INTENTS:
-        await say_hours(dispatcher, tracker, intent, decision["tier"])
-        if decision["offer_human"]:
-            say(dispatcher, "offer_human")
-    else:
-        answer_self_service(dispatcher, tracker, intent, decision)
+    await answer_self_service(dispatcher, tracker, intent, decision)
     return events + decision_events(decision)
 
 

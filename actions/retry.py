@@ -34,7 +34,7 @@ async def retry_request(dispatcher: CollectingDispatcher, tracker: Tracker, requ
         say(dispatcher, "handoff_refused")
         return [SlotSet("pending_escalation", None)]
     if decision["decision"] != "escalate":
-        answer_self_service(dispatcher, tracker, intent, decision)
+        await answer_self_service(dispatcher, tracker, intent, decision)
         return [SlotSet("pending_escalation", None), *decision_events(decision)]
     body = packet(tracker, intent, decision, key=str(request["key"]))
     return decision_events(decision) + await send_escalation(dispatcher, tracker, body, attempt)

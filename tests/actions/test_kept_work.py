@@ -80,6 +80,34 @@ def test_a_request_for_a_person_is_kept_when_the_decision_cannot_be_asked(
     assert slot_values(again)["escalation_id"] == slots["escalation_id"]
 
 
+def test_a_kept_request_the_policy_answers_itself_gets_the_teams_hours(
+        routing_url: str, api: httpx.Client, domain: dict[str, Any]) -> None:
+    """A bronze customer's first request for a person is not escalated: the retry answers as the routing step would
+    have (the team's hours), and clears the kept request. Before, the retry sent the hours template without its
+    values, the action failed, and the request was tried again every round."""
+    sender = "kept-request-bronze"
+    slots = verified_slots(demo_customer(api, "bronze"))
+    tracker = make_tracker(slots=slots, intent="contact_human_agent", text="can I talk to someone", sender_id=sender)
+    tracker.latest_message["message_id"] = "turn-1"
+    with routing_down(routing_url):
+        events, _ = _run(ActionRoute(), tracker, domain)
+    kept = slot_values(events)["pending_escalation"]
+    assert kept["request"]["intent"] == "contact_human_agent"
+
+    retry = make_tracker(slots={**slots, "pending_escalation": kept}, intent="EXTERNAL_retry_escalation",
+                         sender_id=sender)
+    events, said = _run(ActionRetryEscalation(), retry, domain)
+    routed, answered = _run(ActionRoute(), make_tracker(slots=slots, intent="contact_human_agent",
+                                                        text="can I talk to someone", sender_id=f"{sender}-live"),
+                            domain)
+    assert slot_values(routed)["routing_decision"] == "self_service"
+    assert said == answered and said and "{" not in said[0]  # the same answer as the live routing step
+    retried = slot_values(events)
+    assert retried["pending_escalation"] is None and retried["routing_decision"] == "self_service"
+    assert kept_work.attempt_of(sender) == 0
+    assert api.get("/escalations/open", params={"conversation_id": sender}).status_code == 404
+
+
 def test_messages_for_the_agent_are_kept_in_order_and_relayed_once(
         routing_url: str, api: httpx.Client, domain: dict[str, Any]) -> None:
     sender = "kept-relay"
