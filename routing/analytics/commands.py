@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from clock import utcnow
 from routing.analytics.report import summary, write_report
-from routing.analytics.service import Filters, day_range, operations_figures
+from routing.analytics.service import DEFAULT_DAYS, Filters, day_range, operations_figures
 from routing.db import command_session
 from routing.policy.intents import KNOWN_INTENTS
 from routing.settings import Settings
@@ -27,7 +27,7 @@ def cmd_report_ops(settings: Settings, args: argparse.Namespace) -> int:
     """Write the operations figures of [since, until] (whole UTC days) as JSON, CSV and PNG."""
     today = utcnow().date()
     until: date = args.until or today
-    since: date = args.since or until - timedelta(days=27)
+    since: date = args.since or until - timedelta(days=DEFAULT_DAYS - 1)
     if since > until:
         raise SystemExit(f"--since {since} is after --until {until}")
     with command_session(settings.database_url) as session:

@@ -13,13 +13,12 @@ from fastapi import Depends, HTTPException, Query, status
 from clock import utcnow
 from routing.agents.deps import AgentDep
 from routing.agents.service import get_by_login
-from routing.analytics.service import Filters, day_range
+from routing.analytics.service import DEFAULT_DAYS, Filters, day_range
 from routing.db import SessionDep
 from routing.errors import InvalidField
 from routing.policy.deps import PolicyDep
 from routing.policy.intents import KNOWN_INTENTS
 
-DEFAULT_DAYS = 28
 MAX_DAYS = 366
 NAME = r"^[a-z0-9_.@-]+$"
 

@@ -152,14 +152,18 @@ def figures(contacts: Sequence[Contact], escalations: Sequence[EscalationRecord]
     handled = [e.handle_seconds for e in escalations if e.handle_seconds is not None]
     callbacks = [e for e in escalations if e.callback_requested]
     ratings = [e.csat for e in escalations if e.csat is not None]
+    escalated = sum(1 for c in contacts if c.escalated)
+    recontacts = sum(1 for c in contacts if c.recontact)
+    abandoned = sum(1 for e in offered if e.abandoned_in_queue)
+    callbacks_completed = sum(1 for e in callbacks if e.callback_completed)
     return {
         "contacts": n,
         "contained": contained,
         "containment_rate": _rate(contained, n),
-        "escalated": sum(1 for c in contacts if c.escalated),
-        "escalation_rate": _rate(sum(1 for c in contacts if c.escalated), n),
-        "recontacts_24h": sum(1 for c in contacts if c.recontact),
-        "recontact_rate_24h": _rate(sum(1 for c in contacts if c.recontact), n),
+        "escalated": escalated,
+        "escalation_rate": _rate(escalated, n),
+        "recontacts_24h": recontacts,
+        "recontact_rate_24h": _rate(recontacts, n),
         "escalations": len(escalations),
         "offered": len(offered),
         "answered": len(answered),
@@ -168,14 +172,14 @@ def figures(contacts: Sequence[Contact], escalations: Sequence[EscalationRecord]
         "service_level": _rate(within_sla, len(with_sla)),
         "service_level_threshold_seconds": threshold_seconds,
         "service_level_at_threshold": _rate(within_threshold, len(offered)),
-        "abandoned": sum(1 for e in offered if e.abandoned_in_queue),
-        "abandonment_rate": _rate(sum(1 for e in offered if e.abandoned_in_queue), len(offered)),
+        "abandoned": abandoned,
+        "abandonment_rate": _rate(abandoned, len(offered)),
         "expired": sum(1 for e in offered if e.expired),
         "handled": len(handled),
         "average_handle_seconds": round(sum(handled) / len(handled), 1) if handled else None,
         "callbacks_requested": len(callbacks),
-        "callbacks_completed": sum(1 for e in callbacks if e.callback_completed),
-        "callback_completion_rate": _rate(sum(1 for e in callbacks if e.callback_completed), len(callbacks)),
+        "callbacks_completed": callbacks_completed,
+        "callback_completion_rate": _rate(callbacks_completed, len(callbacks)),
         "csat_responses": len(ratings),
         "csat_score": _rate(sum(1 for r in ratings if r >= SATISFIED), len(ratings)),
         "csat_average": round(sum(ratings) / len(ratings), 2) if ratings else None,

@@ -9,12 +9,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from routing.analytics.kpis import DIMENSIONS
+
 FIGURE_COLUMNS = (
     "contacts", "containment_rate", "escalation_rate", "recontact_rate_24h", "offered", "answered",
     "first_response_p50_seconds", "first_response_p90_seconds", "service_level", "service_level_at_threshold",
     "abandonment_rate", "expired", "average_handle_seconds", "callbacks_requested", "callback_completion_rate",
     "csat_responses", "csat_score", "csat_average")
-DIMENSIONS = ("tier", "queue", "agent", "intent")
 
 
 def _rows(figures: dict[str, Any]) -> list[dict[str, Any]]:

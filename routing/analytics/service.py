@@ -64,6 +64,9 @@ class Filters:
                                     ("intent", self.intent)) if v is not None]
 
 
+DEFAULT_DAYS = 28  # the window the dashboard and `report ops` show when no dates are given
+
+
 def day_range(since: date, until: date) -> tuple[datetime, datetime]:
     """[since 00:00 UTC, until 24:00 UTC): both days included."""
     start = datetime(since.year, since.month, since.day, tzinfo=timezone.utc)

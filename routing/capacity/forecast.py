@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
-from routing.analytics.service import AGENT_CLOSED, time_held
+from routing.analytics.service import AGENT_CLOSED, RECORD_COLUMNS, time_held
 from routing.escalations.models import Escalation, EscalationEvent
 from routing.policy.definition import Policy
 
@@ -74,7 +74,8 @@ def read_history(session: Session, policy: Policy, now: datetime, weeks: int) ->
             select(EscalationEvent).join(Escalation, Escalation.id == EscalationEvent.escalation_id)
             .where(*in_window).order_by(EscalationEvent.escalation_id, EscalationEvent.at, EscalationEvent.id)):
         events.setdefault(event.escalation_id, []).append(event)
-    for esc in session.scalars(select(Escalation).where(*in_window)):
+    for esc in session.scalars(select(Escalation).where(*in_window)
+                               .options(load_only(*RECORD_COLUMNS))):  # never the transcripts, facts and summaries
         _count(out[esc.queue], esc, events.get(esc.id, []), zones[esc.queue], end)
     return out
 
