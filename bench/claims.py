@@ -32,6 +32,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
 from bench.memory import tree_cpu_seconds
+from bench.stats import nearest_rank
 from launcher.ports import free_port
 from launcher.settings import ALWAYS_OPEN, StackSettings, write_policy_copy
 from launcher.stack import ROUTING_BIN, ProcessSpec, Stack
@@ -75,11 +76,6 @@ def _packet(n: int, queues: list[str]) -> dict[str, Any]:
     return {"conversation_id": f"bench-{n}", "idempotency_key": f"bench-{n}", "customer_id": None, "tier": "bronze",
             "queue": queues[n % len(queues)], "priority": n % 100, "sla_seconds": 60 + n % 600,
             "summary": "benchmark"}
-
-
-def _percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(pct / 100 * len(ordered)) - 1))]
 
 
 def run(database_url: str, agents: int, escalations: int, json_path: str = "", replicas: int = 1) -> int:
@@ -128,7 +124,7 @@ def run(database_url: str, agents: int, escalations: int, json_path: str = "", r
         "service_cpu_ms_per_claim": round(cpu * 1000 / sum(claims), 2) if sum(claims) else None,
         "agents_over_capacity": over, "stream_samples": len(latencies),
         "stream_latency_ms": {"p50": round(statistics.median(latencies) * 1000, 2),
-                              "p95": round(_percentile(latencies, 95) * 1000, 2),
+                              "p95": round(nearest_rank(latencies, 95) * 1000, 2),
                               "max": round(max(latencies) * 1000, 2)} if latencies else None,
     }
     print(f"claims: {result['claimed']} by {agents} concurrent agents on {replicas} routing process(es) in "

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import math
 import tempfile
 import threading
 import time
@@ -25,6 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from bench.stats import nearest_rank
 from launcher.in_thread import serve_in_thread
 from launcher.settings import ALWAYS_OPEN, write_policy_copy
 from routing.db import upgrade
@@ -87,11 +87,6 @@ def _service(database_url: str, rasa_url: str) -> Iterator[Any]:
         app.state.engine.dispose()
 
 
-def _percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(pct / 100 * len(ordered)) - 1))]
-
-
 def _scenario(name: str, database_url: str, messages: int, interval: float, deadline: float) -> dict[str, Any]:
     from routing.escalations import outbox
 
@@ -128,8 +123,8 @@ def _scenario(name: str, database_url: str, messages: int, interval: float, dead
     result: dict[str, Any] = {"messages": messages, "delivered_within_deadline": len(latencies),
                               "deadline_s": deadline}
     if latencies:
-        result.update({"p50_ms": round(_percentile(latencies, 50) * 1000, 1),
-                       "p95_ms": round(_percentile(latencies, 95) * 1000, 1),
+        result.update({"p50_ms": round(nearest_rank(latencies, 50) * 1000, 1),
+                       "p95_ms": round(nearest_rank(latencies, 95) * 1000, 1),
                        "max_ms": round(max(latencies) * 1000, 1)})
     return result
 

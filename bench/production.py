@@ -35,7 +35,6 @@ from launcher.stack import Stack
 CLUSTER_1, CLUSTER_2 = "Bot REST (cluster, 1 replica)", "Bot REST (cluster, 2 replicas)"
 VERSUS = "Bot REST (production layouts / bare)"
 SCALING = "Bot REST (2 replicas / 1 replica)"
-PG_ADMIN = "host=127.0.0.1 user=postgres dbname=postgres"
 CLUSTER_PORTS = {1: 23000, 2: 24000}  # where each cluster looks for free ports (tests use 20000-21000)
 
 
@@ -52,7 +51,7 @@ def cluster_settings(replicas: int, work: Path, demo_customers: int) -> ClusterS
 
 
 def _drop_databases(c: ClusterSettings) -> None:
-    with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=5) as conn:
+    with psycopg.connect(c.admin_conninfo, autocommit=True, connect_timeout=5) as conn:
         for name in (c.routing_db, c.tracker_db):
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 

@@ -1,7 +1,8 @@
-"""Latency statistics: percentiles by linear interpolation between closest ranks."""
+"""Latency statistics: percentiles by linear interpolation between closest ranks, or by nearest rank."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 
@@ -16,6 +17,13 @@ def percentile(values: Sequence[float], p: float) -> float:
     low = int(rank)
     high = min(low + 1, len(ordered) - 1)
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+
+def nearest_rank(values: Sequence[float], p: float) -> float:
+    """The p-th percentile (0..100) of `values` by nearest rank: always one of the measured values."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))]
 
 
 def latency_summary_ms(seconds: Sequence[float]) -> dict[str, float]:

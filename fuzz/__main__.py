@@ -24,12 +24,12 @@ from sqlalchemy import create_engine, text
 from fuzz import story
 from fuzz.invariants import routine_intents
 from fuzz.plan import Customer, Turn, conversation
-from fuzz.runner import Played, Player, play_all
+from fuzz.runner import TIMEOUT, Played, Player, play_all
 from fuzz.utterances import load_examples
 from launcher.ports import free_base_port
 from launcher.settings import ALWAYS_OPEN, ROOT, StackSettings, write_policy_copy
 from launcher.stack import running
-from scripts.digressions import classify
+from scripts.digressions import Topics, classify
 
 DEMO_ACCOUNTS = ("demo-platinum", "demo-gold", "demo-silver", "demo-bronze")
 CLOSED = {**ALWAYS_OPEN, "days": []}
@@ -47,8 +47,8 @@ def guest_orders(database_url: str, limit: int = 200) -> list[tuple[str, str]]:
     return [(str(number), str(email)) for number, email in rows]
 
 
-def plans(rng: random.Random, count: int, orders: list[tuple[str, str]]) -> list[tuple[Customer, list[Turn]]]:
-    topics, examples = classify(ROOT), load_examples(ROOT)
+def plans(rng: random.Random, count: int, orders: list[tuple[str, str]], topics: Topics,
+          examples: dict[str, list[str]]) -> list[tuple[Customer, list[Turn]]]:
     made = []
     for _ in range(count):
         number, email = rng.choice(orders)
@@ -63,12 +63,13 @@ async def fuzz(stack: StackSettings, count: int, seed: int, concurrency: int, ou
     orders = guest_orders(stack.database_url)
     started = time.monotonic()
     played: list[Played] = []
-    async with httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=5.0)) as client:
+    topics, examples = classify(ROOT), load_examples(ROOT)  # read once: both phases draw from the same data
+    async with httpx.AsyncClient(timeout=TIMEOUT) as client:
         player = Player(stack, client, routine_intents(ROOT))
         for phase, hours in (("open", ALWAYS_OPEN), ("closed", CLOSED)):
             write_policy_copy(ROOT / "routing" / "policy.yml", stack.policy_file, default=hours)
             await asyncio.sleep(POLICY_RELOAD_SECONDS)
-            batch = plans(rng, count // 2 if phase == "open" else count - count // 2, orders)
+            batch = plans(rng, count // 2 if phase == "open" else count - count // 2, orders, topics, examples)
             played += await play_all(player, batch, concurrency)
             print(f"fuzz: {len(batch)} conversations with the queues {phase}", flush=True)
         failures = [p for p in played if p.violations]

@@ -62,6 +62,12 @@ class ClusterSettings:
         return f"postgresql+psycopg://{auth}@{self.pg_host}:{self.pg_port}/{self.routing_db}"
 
     @property
+    def admin_conninfo(self) -> str:
+        """libpq connection string to the server's `postgres` database, where databases are created and dropped."""
+        conninfo = f"host={self.pg_host} port={self.pg_port} user={self.pg_user} dbname=postgres"
+        return conninfo + (f" password={self.pg_password}" if self.pg_password else "")
+
+    @property
     def redis_url(self) -> str:
         return f"redis://{self.redis_host}:{self.redis_port}/{self.redis_db}"
 
@@ -123,10 +129,7 @@ def process_specs(c: ClusterSettings) -> list[ProcessSpec]:
 
 def create_databases(c: ClusterSettings) -> None:
     """Create the routing and tracker databases when missing (the routing schema is migrated by `prepare`)."""
-    conninfo = f"host={c.pg_host} port={c.pg_port} user={c.pg_user} dbname=postgres"
-    if c.pg_password:
-        conninfo += f" password={c.pg_password}"
-    with psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as conn:
+    with psycopg.connect(c.admin_conninfo, autocommit=True, connect_timeout=5) as conn:
         for name in (c.routing_db, c.tracker_db):
             if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
