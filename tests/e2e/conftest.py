@@ -1,4 +1,5 @@
-"""Fixtures that start the real Concierge processes (trained model, action server, routing service)."""
+"""Fixtures that start the real Concierge processes (trained model, action server, routing service), and the
+headless Chromium the browser tests drive."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, Page
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -16,6 +18,7 @@ sys.path.insert(0, str(ROOT))
 from launcher.ports import free_base_port, free_port  # noqa: E402
 from launcher.settings import StackSettings  # noqa: E402
 from launcher.stack import Stack, running  # noqa: E402
+from tests.e2e.browser import chromium  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -43,3 +46,20 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory, shop_site: str) -> I
     settings = replace(settings, shop_origins=f"{settings.routing_url},{shop_site}")
     with running(settings, var_dir / "stack.log") as stack:
         yield stack
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium per test module."""
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture()
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh page in a context of its own (no cookies or storage from another test), 1100 x 800."""
+    context = browser.new_context(viewport={"width": 1100, "height": 800})
+    try:
+        yield context.new_page()
+    finally:
+        context.close()

@@ -3,10 +3,7 @@ with the escalation, and the question never stands in the way of chatting on."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -14,23 +11,8 @@ from launcher.settings import StackSettings
 from routing.analytics.models import CsatRating
 from routing.db import make_engine
 from tests.e2e.agents import AgentSession
-from tests.e2e.browser import chromium, wait_until
+from tests.e2e.browser import wait_until
 from tests.e2e.test_widget import BOT, SCREENSHOTS, WIDGET_READY, expect_reply, open_shop, say, session_id
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture()
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1100, "height": 800})
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
 
 
 def ratings(stack: StackSettings, conversation_id: str) -> list[tuple[int, str | None]]:

@@ -15,11 +15,11 @@ from typing import Any
 import httpx
 import pytest
 import socketio
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Page
 
 from launcher.settings import StackSettings
 from launcher.stack import Stack
-from tests.e2e.browser import chromium, site, wait_until
+from tests.e2e.browser import site, wait_until
 from tests.e2e.customers import bot_messages
 
 FOREIGN = "http://127.0.0.1:0"  # a page of another website: a new origin on a free port
@@ -134,21 +134,6 @@ def _page(stack: StackSettings, with_widget: bool) -> str:
     return f"""<!doctype html><html lang="en"><head><title>A shop</title>
       <script src="{stack.routing_url}/static/vendor/socket.io.min.js"></script></head>
       <body><h1>A shop</h1>{widget}</body></html>"""
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture()
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context()
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
 
 
 def test_a_foreign_page_cannot_reach_rasa_while_the_shops_page_chats(page: Page, stack: StackSettings,

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from launcher.settings import StackSettings
 from tests.e2e.agents import AgentSession
-from tests.e2e.browser import chromium, site, wait_until
+from tests.e2e.browser import site, wait_until
 from tests.e2e.customers import conversation_tracker, shop_token
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,21 +18,6 @@ BOT = ".cw-log [data-role=bot]"
 AGENT = ".cw-log [data-role=agent]"
 USER = ".cw-log [data-role=user]"
 WIDGET_READY = "document.querySelector('[data-testid=chat-widget]')?.dataset.ready === 'true'"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture()
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1100, "height": 800})
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
 
 
 def open_shop(page: Page, stack: StackSettings, login: str = "") -> None:

@@ -5,9 +5,8 @@ outbox delivery) fail a few rounds, log it, and carry on once the database is ba
 from __future__ import annotations
 
 import os
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +17,13 @@ import yaml
 from psycopg import sql
 
 from launcher.settings import ALWAYS_OPEN, ROOT
+from tests.reliability.polling import wait_for
 from tests.reliability.recorder import recorder
 from tests.reliability.routing_service import init_database, routing_service
 from tests.routing.pg import PG_ADMIN, drop_database, fresh_database
 
 pytestmark = pytest.mark.postgres
 PG_DB = "concierge_test_reliability" + os.environ.get("CONCIERGE_TEST_DB_SUFFIX", "")
-DEADLINE = 60.0
 
 
 @pytest.fixture
@@ -74,14 +73,6 @@ def packet(conversation_id: str) -> dict[str, Any]:
     return {"conversation_id": conversation_id, "idempotency_key": f"esc-{conversation_id}", "tier": "bronze",
             "queue": "general", "priority": 10, "reason": "asked for a human", "intent": "human_handoff",
             "summary": "Parcel is late."}
-
-
-def wait_for(condition: Callable[[], bool], what: str) -> float:
-    started = time.monotonic()
-    while not condition():
-        assert time.monotonic() - started < DEADLINE, f"not within {DEADLINE:.0f}s: {what}"
-        time.sleep(0.2)
-    return time.monotonic() - started
 
 
 def test_dropped_and_refused_connections_heal_without_a_restart(pg_url: tuple[str, str], tmp_path: Path) -> None:

@@ -23,6 +23,8 @@ from launcher.ports import free_base_port
 from launcher.settings import ROOT, StackSettings
 from tests.e2e.agents import AgentSession
 from tests.e2e.customers import RestCustomer, bot_messages, conversation_tracker, shop_token
+from tests.reliability import polling
+from tests.reliability.polling import healthy
 
 pytestmark = pytest.mark.stack
 PYTHON = ROOT / ".venv" / "routing" / "bin" / "python"
@@ -75,20 +77,9 @@ def calls_in_flight(port: int) -> int:
     return count
 
 
-def healthy(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
 def wait_for(condition: Callable[[], bool], what: str, bound: float = RESTART_BOUND) -> float:
-    """Seconds until `condition` held; fails after `bound` seconds."""
-    started = time.monotonic()
-    while not condition():
-        assert time.monotonic() - started < bound, f"not within {bound:.0f}s: {what}"
-        time.sleep(0.2)
-    return time.monotonic() - started
+    """Seconds until `condition` held; fails after `bound` seconds (by default, the bound of a restart)."""
+    return polling.wait_for(condition, what, bound)
 
 
 def texts(replies: list[dict[str, Any]]) -> list[str]:

@@ -9,16 +9,15 @@ import re
 import signal
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
-
 from launcher.ports import free_port
 from launcher.settings import StackSettings
 from launcher.stack import Backoff, ProcessSpec, Stack
+from tests.reliability import polling
+from tests.reliability.polling import healthy
 
 DEADLINE = 60.0  # seconds a drill waits for something that takes well under one
 
@@ -32,17 +31,8 @@ def web_server(name: str, crash_flag: Path, backoff: Backoff) -> ProcessSpec:
 
 
 def wait_for(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + DEADLINE
-    while not condition():
-        assert time.monotonic() < deadline, f"not within {DEADLINE:.0f}s: {what}"
-        time.sleep(0.05)
-
-
-def answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
+    """Often enough to see a child between its death and its restart 0.1 s later."""
+    polling.wait_for(condition, what, DEADLINE, every=0.05)
 
 
 @contextmanager
@@ -70,10 +60,10 @@ def test_a_killed_child_is_restarted_with_back_off_while_its_sibling_keeps_servi
         flag.touch()  # from now on the child dies at once each time it is started
         os.kill(stack.pids()["fragile"], signal.SIGKILL)
         wait_for(lambda: fragile.restarts >= 5, "five restarts of a crashing child")
-        assert answers(sibling.health_url), "the sibling serves all along"
+        assert healthy(sibling.health_url), "the sibling serves all along"
         flag.unlink()  # the cause is fixed: the next restart stays up
         wait_for(lambda: "fragile is healthy again" in log.getvalue(), "the fixed child is healthy again")
-        assert answers(fragile.health_url)
+        assert healthy(fragile.health_url)
         assert stack.pids()["sibling"] == sibling_pid, "the sibling was never restarted"
     exits = re.findall(r"fragile exited with code (\S+)(?: \(\w+\))? after [\d.]+s; restart (\d+) in ([\d.]+)s",
                        log.getvalue())
@@ -95,7 +85,7 @@ def test_stop_ends_every_child_even_one_waiting_for_its_restart(tmp_path: Path) 
         wait_for(lambda: child.restart_at is not None, "the death is noticed")
     assert child.proc is not None and other.proc is not None
     assert other.proc.returncode is not None and child.restarts == 0
-    assert not answers(other.health_url)
+    assert not healthy(other.health_url)
 
 
 def test_back_off_doubles_up_to_the_cap_and_resets_after_a_stable_run() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -177,6 +178,16 @@ def hs_engine(app: FastAPI) -> Engine:
 
 
 BOT = {"Authorization": f"Bearer {SERVICE_TOKEN}"}
+
+
+def eventually(predicate: Callable[[], bool], seconds: float = 15.0) -> bool:
+    """Whether `predicate` came true within `seconds`, polled every 50 ms: for what the background workers do."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def add_agent(sessions: sessionmaker[Session], login: str, queues: list[str], max_chats: int = 3,

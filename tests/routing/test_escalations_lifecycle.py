@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from fastapi.testclient import TestClient
-from fixtures_human_support import BOT, Recorder, add_agent, agent_headers, packet
+from fixtures_human_support import BOT, Recorder, add_agent, agent_headers, eventually, packet
 from sqlalchemy.orm import Session, sessionmaker
 
 from routing.escalations.claims import JOINED_MESSAGE
 
 pytestmark = pytest.mark.clock  # about hours, SLAs, expiry or dates: CI runs it at other instants too
-
-
-def _wait_for(predicate, seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_full_lifecycle_with_packet_messages_notes_and_audit(
@@ -81,7 +70,7 @@ def test_full_lifecycle_with_packet_messages_notes_and_audit(
     def ended() -> list[dict[str, object]]:
         return [b for b in hs_recorder.bodies("trigger_intent") if b.get("name") == "EXTERNAL_handoff_ended"]
 
-    assert _wait_for(lambda: len(ended()) == 1)
+    assert eventually(lambda: len(ended()) == 1, 5.0)
     sent = hs_recorder.bodies("/tracker/events")
     assert [body[0]["text"] for body in sent] == [JOINED_MESSAGE.format(agent="Carol"), "Hi, I am Carol."]
     # each call carries its outbox item's key, so that Rasa applies a repeated attempt once (bot_runtime/relay_once.py)

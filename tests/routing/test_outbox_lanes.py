@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -12,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 from fastapi.testclient import TestClient
-from fixtures_human_support import BOT, Recorder, add_agent, agent_headers, hs_settings, packet
+from fixtures_human_support import BOT, Recorder, add_agent, agent_headers, eventually, hs_settings, packet
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,15 +23,6 @@ from routing.escalations.delivery import OutboxDelivery
 from routing.escalations.models import OutboxItem
 from routing.escalations.relay import RasaRelay
 from routing.settings import get_settings
-
-
-def _wait_for(predicate: Callable[[], bool], seconds: float = 15.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def _texts(rec: Recorder, conversation: str) -> list[str]:
@@ -75,19 +64,19 @@ def test_a_dead_webhook_does_not_delay_the_agents_messages(hs_db_url: str, hs_po
             if receiver == "hangs":
                 assert hs_recorder.holding.wait(10), "the webhook call should be on the wire"
             else:
-                assert _wait_for(lambda: _items(app.state.sessions, "hooked")[0].attempts >= 1)
+                assert eventually(lambda: _items(app.state.sessions, "hooked")[0].attempts >= 1)
             url = f"/api/v1/agent/escalations/{esc['id']}"
             assert client.post(f"{url}/claim", headers=carol).status_code == 200
             assert client.post(f"{url}/messages", json={"text": "Hi, Carol here."}, headers=carol).status_code == 201
             joined = JOINED_MESSAGE.format(agent="Carol")
-            assert _wait_for(lambda: _texts(hs_recorder, "hooked") == [joined, "Hi, Carol here."])
+            assert eventually(lambda: _texts(hs_recorder, "hooked") == [joined, "Hi, Carol here."])
             [webhook] = [i for i in _items(app.state.sessions, "hooked") if i.kind == "webhook"]
             assert webhook.state == "pending" and webhook.sent_at is None  # still not answered, nothing waited on it
             if receiver == "hangs":
                 assert not hs_recorder.bodies("/hooks/")
             else:
                 assert "ConnectError" in (webhook.last_error or "")
-            assert _wait_for(lambda: client.get(url, headers=carol).json()["messages"][-1]["delivery"] == "sent")
+            assert eventually(lambda: client.get(url, headers=carol).json()["messages"][-1]["delivery"] == "sent")
             hs_recorder.release.set()
     finally:
         app.state.engine.dispose()
@@ -100,7 +89,7 @@ def test_sixty_failing_items_of_one_conversation_do_not_block_another(
         for n in range(60):
             outbox.enqueue(s, "agent_message", "stuck", {"text": f"stuck {n}", "agent_name": "Bob"})
         outbox.enqueue(s, "agent_message", "healthy", {"text": "hello", "agent_name": "Bob"})
-    assert _wait_for(lambda: _texts(hs_recorder, "healthy") == ["hello"])
+    assert eventually(lambda: _texts(hs_recorder, "healthy") == ["hello"])
     stuck = _items(hs_sessions, "stuck")
     assert stuck[0].attempts >= 1 and "500" in (stuck[0].last_error or "")
     assert {i.attempts for i in stuck[1:]} == {0}, "only the head of a lane is ever tried"
@@ -190,7 +179,7 @@ def test_a_dead_letter_shows_on_the_message_on_health_and_in_the_commands(
                 [message] = [m for m in client.get(url, headers=carol).json()["messages"] if m["id"] == reply["id"]]
                 return message["delivery"]
 
-            assert _wait_for(lambda: delivery() == "failed")  # two attempts, 2 s apart
+            assert eventually(lambda: delivery() == "failed")  # two attempts, 2 s apart
             # the joined note too
             assert client.get("/health", headers=BOT).json()["outbox"] == {"pending": 0, "dead": 2}
             assert main(["escalations", "dead-letters"]) == 0
@@ -202,7 +191,7 @@ def test_a_dead_letter_shows_on_the_message_on_health_and_in_the_commands(
             hs_recorder.fail_paths = set()  # the conversation is back: the operator re-queues
             assert main(["escalations", "requeue", "--all"]) == 0
             assert "re-queued 2 item(s)" in capsys.readouterr().out
-            assert _wait_for(lambda: delivery() == "sent")
+            assert eventually(lambda: delivery() == "sent")
             assert client.get("/health", headers=BOT).json()["outbox"] == {"pending": 0, "dead": 0}
             assert _texts(hs_recorder, "gone") == [JOINED_MESSAGE.format(agent="Carol"), "Are you still there?"]
             assert main(["escalations", "requeue"]) == 2  # names nothing: refused
