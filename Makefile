@@ -4,7 +4,7 @@ SHELL := /bin/bash
 BOT := .venv/bot/bin
 ROUTING := .venv/routing/bin
 
-.PHONY: help setup train run run-cluster test test-cluster test-routing test-actions test-e2e services validate clean bench bench-quick bench-cluster eval-nlu fuzz-dialogue digressions \
+.PHONY: help setup train run run-cluster test test-cluster test-routing test-actions test-e2e services validate clean bench bench-quick bench-cluster eval-nlu fuzz-dialogue digressions phrasings \
 	report export-reviews shell interactive
 
 help: ## list the targets
@@ -58,6 +58,9 @@ fuzz-dialogue: train ## random conversations checked turn by turn; failures as t
 
 digressions: setup ## rewrite data/rules/digressions.yml (a customer changing the subject mid-task) from the other rules
 	@$(BOT)/python scripts/digressions.py
+
+phrasings: setup ## rewrite data/nlu/phrasings.yml (each intent's words in customers' frames) from data/grammar.yml
+	@$(BOT)/python scripts/phrasings.py
 
 eval-nlu: train ## NLU accuracy / macro-F1 / confusion PNG on ../shared datasets or ARGS="--data my.csv" (reports/)
 	@$(BOT)/python scripts/eval_nlu.py $(ARGS)

@@ -7,6 +7,6 @@ BIN=.venv/routing/bin
 status=0
 "$BIN/ruff" check . || status=1
 "$BIN/mypy" routing launcher bench clock fuzz || status=1
-"$BIN/mypy" --python-executable .venv/bot/bin/python --python-version 3.10 actions bot_policies bot_runtime scripts \
+"$BIN/mypy" --python-executable .venv/bot/bin/python --python-version 3.10 actions bot_nlu bot_policies bot_runtime scripts \
   clock || status=1
 exit $status

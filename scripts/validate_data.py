@@ -12,7 +12,8 @@ Concierge's checks (each problem is one line "validate: <problem>"):
 - the policy file has rules for every tier, its rules use queues it defines, and its queues serve known tiers;
 - every intent the policy names exists in the domain and in the routing service's list (routing/policy/intents.py);
 - data/rules/digressions.yml matches the other rules (scripts/digressions.py), and the address form takes no
-  question as an address.
+  question as an address;
+- data/nlu/phrasings.yml matches its grammar data/grammar.yml (scripts/phrasings.py).
 
 Run with the bot runtime: `.venv/bot/bin/python scripts/validate_data.py [--root DIR]`; exits 1 on any problem.
 """
@@ -37,6 +38,7 @@ from rasa.validator import Validator
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 import digressions  # noqa: E402  (scripts/digressions.py: the generated interruption rules are up to date)
+import phrasings  # noqa: E402  (scripts/phrasings.py: the generated NLU examples are up to date)
 
 EXTERNAL_PREFIX = "EXTERNAL_"
 ROUTE_ACTION = "action_route"
@@ -164,7 +166,7 @@ def project_problems(root: Path, importer: TrainingDataImporter) -> list[str]:
     return (check_intents(domain, nlu_intents, steps) + check_actions(domain, steps)
             + check_escalation_rules(policy, steps)
             + check_policy(policy, set(domain.intents), routing_known_intents(root))
-            + digressions.problems(root))
+            + digressions.problems(root) + phrasings.problems(root))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,1 @@
+"""Concierge's own Rasa NLU components (named in config.yml)."""
