@@ -1,10 +1,11 @@
 """The trainers' report: NLU figures with plots, test story results, and the change since the previous report.
 
-Runs the NLU evaluation (scripts/eval_nlu.py, a fixed stratified sample of --limit Bitext utterances) and the test
+Runs the NLU evaluation (scripts/eval_nlu.py: the challenge set, a fixed stratified sample of --limit Bitext
+utterances, CLINC150's out-of-scope queries, and with --cv K a K-fold cross-validation on data/nlu) and the test
 stories (`rasa test core`), then writes reports/report.md, reports/report.html, reports/report.json and the plots
 reports/nlu_confusion.png and reports/nlu_per_intent.png. The report.json it replaces is kept as
 reports/previous/report.json and every figure is shown with its change since then.
-Run with the bot runtime: `.venv/bot/bin/python scripts/report.py [--limit 1000]` (or `make report`).
+Run with the bot runtime: `.venv/bot/bin/python scripts/report.py [--limit 1000] [--cv 5]` (or `make report`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ PREVIOUS = REPORTS / "previous" / "report.json"
 MODEL = ROOT / "models" / "concierge.tar.gz"
 # figure -> (label, higher is better)
 FIGURES = {
+    "challenge_accuracy": ("NLU accuracy (challenge set, never trained on)", True),
+    "challenge_macro_f1": ("NLU macro-F1 (challenge set)", True),
+    "challenge_oos_rejection_rate": ("Out-of-scope rejected (challenge set)", True),
+    "cv_accuracy": ("NLU accuracy (cross-validation on data/nlu)", True),
+    "cv_macro_f1": ("NLU macro-F1 (cross-validation)", True),
     "nlu_accuracy": ("NLU accuracy (Bitext)", True),
     "nlu_macro_f1": ("NLU macro-F1 (Bitext)", True),
     "nlu_rejected_share": ("Bitext sent to fallback / out of scope", False),
@@ -53,13 +59,13 @@ def _load_eval_nlu() -> Any:
     return module
 
 
-def run_nlu(limit: int) -> dict[str, Any] | None:
+def run_nlu(limit: int, folds: int | None) -> dict[str, Any] | None:
     """The NLU evaluation's figures (None when the shared datasets are absent)."""
     eval_nlu = _load_eval_nlu()
     if not eval_nlu.BITEXT_DIR.is_dir():
         print(f"report: no shared datasets at {eval_nlu.DATASETS}; the NLU part is skipped")
         return None
-    if eval_nlu.main(["--limit", str(limit)]) != 0:
+    if eval_nlu.main(["--limit", str(limit)] + (["--cv", str(folds)] if folds else [])) != 0:
         raise SystemExit("report: the NLU evaluation failed")
     figures: dict[str, Any] = json.loads((REPORTS / "nlu_eval.json").read_text())
     return figures
@@ -88,6 +94,13 @@ def figures(nlu: dict[str, Any] | None, stories: dict[str, Any]) -> dict[str, fl
         found.update(nlu_accuracy=b["accuracy"], nlu_macro_f1=b["macro_f1"], nlu_rejected_share=b["rejected_share"])
     if nlu and "oos" in nlu:
         found["oos_rejection_rate"] = nlu["oos"]["rejection_rate"]
+    for key, prefix in (("challenge", "challenge"), ("cross_validation", "cv")):
+        part = (nlu or {}).get(key) or {}
+        if "intents" in part:
+            found.update({f"{prefix}_accuracy": part["intents"]["accuracy"],
+                          f"{prefix}_macro_f1": part["intents"]["macro_f1"]})
+        if key == "challenge" and "oos" in part:
+            found["challenge_oos_rejection_rate"] = part["oos"]["rejection_rate"]
     return found
 
 
@@ -184,13 +197,15 @@ def to_html(report: dict[str, Any], previous: dict[str, Any], plots: list[str]) 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=1000, help="stratified NLU sample size (fixed seed)")
+    parser.add_argument("--cv", type=int, default=None, metavar="K",
+                        help="add a K-fold cross-validation of the NLU (K trainings, about 3 minutes each)")
     args = parser.parse_args(argv)
     if not MODEL.exists():
         print(f"report: no trained model at {MODEL}; run scripts/train.sh first.", file=sys.stderr)
         return 1
     started = time.monotonic()
     REPORTS.mkdir(exist_ok=True)
-    nlu = run_nlu(args.limit)
+    nlu = run_nlu(args.limit, args.cv)
     stories = run_stories()
     current = REPORTS / "report.json"
     if current.exists():
