@@ -28,6 +28,8 @@ def _copy_project(tmp_path: Path) -> Path:
     (tmp_path / "routing" / "policy").mkdir(parents=True)
     shutil.copy(ROOT / "routing" / "policy.yml", tmp_path / "routing" / "policy.yml")
     shutil.copy(ROOT / "routing" / "policy" / "intents.py", tmp_path / "routing" / "policy" / "intents.py")
+    (tmp_path / "tests" / "nlu").mkdir(parents=True)  # data/nlu/phrasings.yml leaves the challenge set's lines out
+    shutil.copy(ROOT / "tests" / "nlu" / "challenge.csv", tmp_path / "tests" / "nlu" / "challenge.csv")
     return tmp_path
 
 
