@@ -77,3 +77,45 @@ def test_in_a_trained_pipeline_it_averages_diet_and_the_logistic_regression(tmp_
         assert sum(got.values()) == pytest.approx(1.0, abs=1e-4)
     parsed = asyncio.run(blended.parse_message("I forgot my password"))
     assert parsed["intent"]["name"] == "recover_password" == parsed["intent_ranking"][0]["name"]
+
+
+def _featurized(agent: Any, texts: list[str], classifier: str = "LogisticRegressionClassifier") -> list[Any]:
+    """The messages as the pipeline's classifier saw them (with every featurizer's features)."""
+    from rasa.core.channels.channel import UserMessage
+    from rasa.engine.constants import PLACEHOLDER_MESSAGE
+
+    schema = agent.processor.model_metadata.predict_schema
+    target = next(name for name, node in schema.nodes.items() if node.uses.__name__ == classifier)
+    outputs = agent.processor.graph_runner.run(inputs={PLACEHOLDER_MESSAGE: [UserMessage(t) for t in texts]},
+                                               targets=[target])
+    return list(outputs[target])
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_its_feature_matrix_is_the_logistic_regressions(tmp_path: Path) -> None:
+    """The faster matrix must equal the parent's, or training and prediction would read other features."""
+    from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+
+    from bot_nlu.blend import BlendedLogisticRegression
+
+    agent = _train(tmp_path, "features", [{"name": "LexicalSyntacticFeaturizer"},
+                                          {"name": "CountVectorsFeaturizer", "analyzer": "char_wb", "max_ngram": 3},
+                                          {"name": "LogisticRegressionClassifier", "max_iter": 50}])
+    messages = _featurized(agent, ["cancel it please", "where is my parcel?", "hi"])
+
+    ours = BlendedLogisticRegression._create_X(None, messages)  # type: ignore[arg-type]
+    theirs = LogisticRegressionClassifier._create_X(None, messages)  # type: ignore[arg-type]
+    assert ours.shape == theirs.shape and ours.shape[0] == 3 and ours.shape[1] > 100
+    assert (ours != theirs).nnz == 0
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_its_probabilities_are_scikit_learns(tmp_path: Path) -> None:
+    agent = _train(tmp_path, "probabilities", [{"name": "bot_nlu.blend.BlendedLogisticRegression", "max_iter": 100}])
+    schema = agent.processor.model_metadata.predict_schema
+    name = next(n for n, node in schema.nodes.items() if node.uses.__name__ == "BlendedLogisticRegression")
+    component = agent.processor.graph_runner._instantiated_nodes[name]._component  # the trained component
+    features = component._create_X(_featurized(agent, ["cancel it please", "where is my parcel?", "hi"],
+                                               "BlendedLogisticRegression"))
+
+    assert component.probabilities(features) == pytest.approx(component.clf.predict_proba(features), abs=1e-9)
