@@ -342,7 +342,8 @@ def main(argv: list[str] | None = None) -> int:
                              "with the challenge set tests/nlu/challenge.csv beside them")
     parser.add_argument("--limit", type=int, default=None, help="stratified sample of N in-scope utterances")
     parser.add_argument("--cv", type=int, default=None, metavar="K",
-                        help="also cross-validate the pipeline on data/nlu with K folds (K NLU trainings)")
+                        help="also cross-validate the pipeline on the hand-written examples of data/nlu with K folds "
+                             "(K NLU trainings; the generated phrasings stay in training)")
     parser.add_argument("--min-accuracy", type=float, default=None, help="exit 1 when the accuracy is lower")
     parser.add_argument("--min-macro-f1", type=float, default=None, help="exit 1 when the macro-F1 is lower")
     parser.add_argument("--min-oos-rejection", type=float, default=None,
