@@ -66,10 +66,11 @@ class BlendedLogisticRegression(LogisticRegressionClassifier):
         if not messages:
             return messages
         probabilities = self.probabilities(self._create_X(messages))
+        weight, length = float(self.config["previous_weight"]), int(self.config["ranking_length"])
+        names = [str(name) for name in self.clf.classes_]
         for message, row in zip(messages, probabilities, strict=True):
-            own = {str(name): float(p) for name, p in zip(self.clf.classes_, row, strict=True)}
-            ranking = blend(message.get(INTENT_RANKING_KEY) or [], own, float(self.config["previous_weight"]))
+            own = {name: float(p) for name, p in zip(names, row, strict=True)}
+            ranking = blend(message.get(INTENT_RANKING_KEY) or [], own, weight)
             message.set(INTENT, ranking[0], add_to_output=True)
-            length = int(self.config["ranking_length"])
             message.set(INTENT_RANKING_KEY, ranking[:length] if length > 0 else ranking, add_to_output=True)
         return messages
