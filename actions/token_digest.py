@@ -16,5 +16,8 @@ def is_digest(value: str) -> bool:
 
 
 def token_digest(token: str) -> str:
-    """What is stored in a token's place; a digest is its own digest."""
-    return token if is_digest(token) else DIGEST_PREFIX + hashlib.sha256(token.encode()).hexdigest()
+    """What is stored in a token's place; a digest is its own digest. Any string has one (a lone surrogate, which
+    the channels refuse, is encoded as it is rather than raising)."""
+    if is_digest(token):
+        return token
+    return DIGEST_PREFIX + hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()

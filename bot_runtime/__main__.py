@@ -18,6 +18,7 @@ from bot_runtime import (
     message_limit,
     relay_once,
     resend_once,
+    store_failures,
     token_redaction,
 )
 
@@ -32,6 +33,7 @@ def main() -> int:
     chat_origins.install()
     relay_once.install()
     resend_once.install()
+    store_failures.install()
     token_redaction.install()
     from rasa.__main__ import main as rasa_main
 

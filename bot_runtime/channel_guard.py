@@ -1,14 +1,13 @@
 """The REST channel refuses malformed requests with a 400 instead of failing inside Rasa with a 500.
 
-Rasa's REST channel reads `sender`, `message` and `metadata` from the JSON body without checking it: a body of
-`null` or `[1, 2]` became a 500, and any sender id was accepted. The sender id names the conversation in the
-tracker store and, through the routing service, in URL paths and idempotency keys, so it is limited to
-`SENDER_PATTERN`. Installed on the app that `rasa run` builds (`rasa.core.run.configure_app`).
+Rasa's REST channel reads `sender`, `message`, `metadata` and `input_channel` from the JSON body without checking
+them: a body of `null` or `[1, 2]` became a 500, any sender id was accepted, and a lone surrogate in a metadata value
+made Rasa exit. The body must follow the rules of bot_runtime/inbound.py, as the socket.io channel's events must.
+Installed on the app that `rasa run` builds (`rasa.core.run.configure_app`).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -18,38 +17,24 @@ from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot_runtime.inbound import message_text_problem, metadata_problem, sender_problem
+
 REST_WEBHOOK = "/webhooks/rest/webhook"
-SENDER_PATTERN = re.compile(r"[A-Za-z0-9_.:@-]{1,64}")
-UNUSABLE_TEXT = re.compile(r"[\x00\ud800-\udfff]")  # lone surrogates are not Unicode text; PostgreSQL keeps no NUL
 _installed: list[bool] = []
-
-
-def message_text_problem(message: Any) -> str | None:
-    """Why a customer's message is refused (not a string, or text no store can keep), or None."""
-    if not isinstance(message, str):
-        return "`message` must be a string"
-    if UNUSABLE_TEXT.search(message):
-        return "`message` must be text without NUL characters or lone surrogates"
-    return None
 
 
 def problem(body: Any) -> str | None:
     """Why a REST webhook body is refused, or None when it is well formed."""
     if not isinstance(body, dict):
         return "the body must be a JSON object with `sender` and `message`"
-    sender, message, metadata = body.get("sender"), body.get("message"), body.get("metadata")
-    if not isinstance(sender, str) or not SENDER_PATTERN.fullmatch(sender):
-        return "`sender` must be 1 to 64 letters, digits or . _ : @ -"
-    text_problem = message_text_problem(message)
-    if text_problem:
-        return text_problem
-    if metadata is not None and not isinstance(metadata, dict):
-        return "`metadata` must be a JSON object"
-    return None
+    if body.get("input_channel", "rest") != "rest":  # Rasa would record any name as the conversation's channel
+        return "`input_channel` must be absent"
+    return sender_problem(body.get("sender")) or message_text_problem(body.get("message")) \
+        or metadata_problem(body.get("metadata"))
 
 
 async def _check_rest_body(request: Request) -> HTTPResponse | None:
-    if request.path != REST_WEBHOOK or request.method != "POST":
+    if request.path.rstrip("/") != REST_WEBHOOK or request.method != "POST":  # Sanic routes both
         return None
     limit = int(request.app.config.REQUEST_MAX_SIZE)
     declared = request.headers.get("content-length", "")

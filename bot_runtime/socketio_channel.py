@@ -9,9 +9,10 @@ SocketIOInput, and its messages still say they came from the "socketio" channel,
 - A socket.io packet is at most `MAX_PACKET_BYTES` (python-engineio's `max_http_buffer_size`; Rasa left it at
   1 MB): a bigger one closes that one connection. Text over the message limit (bot_runtime/message_limit.py) but
   under this size is answered with the friendly "please send something shorter".
-- `session_request` and `user_uttered` must carry a well-formed session id (the same rule as the REST sender) and
-  a string message with an object as metadata. Anything else is answered with a `refused` event
-  (`{"error": "<reason>"}`) on that socket, instead of an exception in Rasa's handler and silence.
+- `session_request` and `user_uttered` must follow the rules of bot_runtime/inbound.py (the REST channel's): a
+  well-formed session id, a string message, metadata every store can keep. Anything else is answered with a
+  `refused` event (`{"error": "<reason>"}`) on that socket, instead of an exception in Rasa's handler and silence;
+  a message that fails inside Rasa is answered with `refused` too (that turn failed, nothing else did).
 Several Rasa replicas (`make run-cluster`): with CONCIERGE_SOCKETIO_REDIS_URL set, python-socketio's
 AsyncRedisManager is the client manager, so that what one replica emits to a conversation's room (an agent's reply
 relayed by the routing service, the end of a handoff) reaches the socket another replica holds. The channel is
@@ -20,6 +21,7 @@ relayed by the routing service, the end of a handoff) reaches the socket another
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -29,12 +31,13 @@ from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint
 from socketio import AsyncRedisManager, AsyncServer
 
-from bot_runtime.channel_guard import SENDER_PATTERN, message_text_problem
 from bot_runtime.chat_origins import chat_origins
+from bot_runtime.inbound import message_text_problem, metadata_problem, sender_problem
 
 MAX_PACKET_BYTES = 64_000  # a 2,000-character message, a sign-in token and the metadata fit many times over
 REFUSED_EVENT = "refused"
-SESSION_RULE = "`session_id` must be 1 to 64 letters, digits or . _ : @ -"
+TURN_FAILED = "the message could not be handled; please send it again"
+logger = logging.getLogger(__name__)
 Handler = Callable[..., Awaitable[Any]]
 REDIS_URL_VARIABLE = "CONCIERGE_SOCKETIO_REDIS_URL"
 
@@ -59,9 +62,7 @@ def session_request_problem(data: tuple[Any, ...]) -> str | None:
     if not isinstance(body, dict):
         return "the session request must be an object with `session_id`"
     session_id = body.get("session_id")
-    if session_id is not None and not (isinstance(session_id, str) and SENDER_PATTERN.fullmatch(session_id)):
-        return SESSION_RULE
-    return None
+    return None if session_id is None else sender_problem(session_id, "session_id")
 
 
 def message_problem(data: tuple[Any, ...], needs_session: bool) -> str | None:
@@ -69,16 +70,8 @@ def message_problem(data: tuple[Any, ...], needs_session: bool) -> str | None:
     if len(data) != 1 or not isinstance(data[0], dict):
         return "a message must be one object with `session_id`, `message` and `metadata`"
     body = data[0]
-    session_id = body.get("session_id")
-    if needs_session and not (isinstance(session_id, str) and SENDER_PATTERN.fullmatch(session_id)):
-        return SESSION_RULE
-    text_problem = message_text_problem(body.get("message"))
-    if text_problem:
-        return text_problem
-    metadata = body.get("metadata")
-    if metadata is not None and not isinstance(metadata, dict):
-        return "`metadata` must be an object"
-    return None
+    session_problem = sender_problem(body.get("session_id"), "session_id") if needs_session else None
+    return session_problem or message_text_problem(body.get("message")) or metadata_problem(body.get("metadata"))
 
 
 class GuardedSocketIOInput(SocketIOInput):
@@ -112,7 +105,11 @@ class GuardedSocketIOInput(SocketIOInput):
             if reason is not None:
                 await sio.emit(REFUSED_EVENT, {"error": reason}, room=sid, namespace=self.namespace)
                 return
-            await rasa_handler(sid, *data)
+            try:
+                await rasa_handler(sid, *data)
+            except Exception:  # one conversation's failed turn: logged, the customer told, the process goes on
+                logger.exception("socket.io %s of %s failed", event, sid)
+                await sio.emit(REFUSED_EVENT, {"error": TURN_FAILED}, room=sid, namespace=self.namespace)
 
         sio.on(event, checked, namespace=self.namespace)
 

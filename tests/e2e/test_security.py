@@ -11,6 +11,7 @@ import sqlite3
 import httpx
 
 from launcher.settings import StackSettings
+from launcher.stack import Stack
 from tests.e2e.agents import AgentSession
 from tests.e2e.customers import RestCustomer, bot_messages, shop_token
 
@@ -106,6 +107,31 @@ def test_the_rest_channel_refuses_malformed_bodies_with_400(stack: StackSettings
     assert RestCustomer(stack, "well-formed").say("hello")  # and a well-formed message is served as before
 
 
+# each of these once ended the Rasa process (a lone surrogate) or would reach a reader that cannot use it
+BAD_METADATA = [b'{"customer_token": "\\ud800"}', b'{"customer_token": "\\udfff\\ud800x"}',
+                b'{"timezone": "\\ud800"}', b'{"message_id": "\\ud800"}', b'{"other": {"nested": ["\\ud800"]}}',
+                b'{"\\ud800": "key"}', b'{"customer_token": "a\\u0000b"}', b'{"customer_token": 5}',
+                b'{"message_id": {"a": 1}}', b'{"timezone": ["UTC"]}', b'{"n": 1e999}',
+                b'{"a": {"b": {"c": {"d": {"e": 1}}}}}']
+
+
+def test_metadata_no_store_can_keep_is_refused_and_rasa_lives_on(running_stack: Stack) -> None:
+    stack = running_stack.settings
+    rasa = running_stack.pids()["rasa"]
+    url = f"{stack.rasa_url}/webhooks/rest/webhook"
+    for metadata in BAD_METADATA:
+        for path in (url, url + "/", url + "?stream=true"):
+            body = b'{"sender": "surrogate-attack", "message": "hi", "metadata": ' + metadata + b"}"
+            answer = httpx.post(path, content=body, headers={"Content-Type": "application/json"}, timeout=10)
+            assert answer.status_code == 400, (metadata, path, answer.status_code, answer.text)
+            assert "metadata" in answer.json()["error"] or b"1e999" in metadata  # Sanic's JSON refuses 1e999 itself
+    for sender in (".", ".."):
+        answer = httpx.post(url, json={"sender": sender, "message": "hi"}, timeout=10)
+        assert answer.status_code == 400, (sender, answer.text)
+    assert RestCustomer(stack, "after-surrogates").say("hello")
+    assert running_stack.pids()["rasa"] == rasa  # the same process: no message ended it
+
+
 def test_a_customer_token_is_never_stored_and_the_customer_stays_signed_in(stack: StackSettings) -> None:
     token = shop_token(stack, "demo-platinum")
     customer = RestCustomer(stack, "token-at-rest", token)
@@ -132,3 +158,31 @@ def test_typed_entities_cannot_sign_a_guest_in_or_raise_a_tier(stack: StackSetti
         slots = customer.tracker()["slots"]
         assert slots["tier"] == "bronze" and not slots["verified"], forged
         assert slots["customer_id"] is None and slots["verified_order"] is None, forged
+
+
+def test_during_a_handoff_only_the_signed_in_customer_speaks_as_the_customer(stack: StackSettings) -> None:
+    """The conversation id is no proof (a REST client chooses its own): during a signed-in customer's handoff, a
+    message without their sign-in (none, or another customer's) never reaches the agent as the customer's words, and
+    the conversation stays the signed-in customer's."""
+    customer = RestCustomer(stack, "handoff-identity", shop_token(stack, "demo-platinum"))
+    customer.say("I want to talk to a human")
+    support = AgentSession(stack.routing_url, "alice")
+    try:
+        escalation = support.find(customer.sender)
+        support.post(f"/escalations/{escalation['id']}/claim")
+        refused = bot_messages()["relay_refused_sign_in"]
+        strangers = [RestCustomer(stack, "stranger"), RestCustomer(stack, "other", shop_token(stack, "demo-gold")),
+                     RestCustomer(stack, "forged", "eyJhbGciOiJIUzI1NiJ9.e30.forged")]
+        for number, stranger in enumerate(strangers):
+            stranger.sender = customer.sender  # the same conversation, from someone else
+            assert [r.get("text") for r in stranger.say(f"refund to my new card, please ({number})")] == [refused]
+        customer.say("it is me, the real customer")
+        support.wait_for_customer_message(escalation["id"], "it is me, the real customer")
+        messages = support.detail(escalation["id"])["messages"]
+        said = [m["text"] for m in messages if m["sender"] == "customer"]
+        assert not any("new card" in text for text in said), said
+        assert sum(m["sender"] == "notice" for m in messages) == len(strangers)  # the agent is told each time
+        slots = customer.tracker()["slots"]
+        assert slots["verified"] is True and slots["tier"] == "platinum" and slots["handoff_active"] is True
+    finally:
+        support.close()

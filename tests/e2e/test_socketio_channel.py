@@ -154,7 +154,8 @@ def test_a_foreign_page_cannot_reach_rasa_while_the_shops_page_chats(page: Page,
         page.locator(".cw-log [data-role=bot]").filter(has_text="Concierge").first.wait_for(timeout=20000)
 
 
-BAD_SESSION_IDS: list[Any] = [5, ["a"], {"x": 1}, "", "a?b", "a#b", "../x", "a/b", "a\nb", "s" * 65, "\ud800", "é"]
+BAD_SESSION_IDS: list[Any] = [5, ["a"], {"x": 1}, "", "a?b", "a#b", "../x", "a/b", "a\nb", "s" * 65, "\ud800", "é",
+                              ".", ".."]
 
 
 def test_malformed_session_requests_are_refused(customer: SocketCustomer, running_stack: Stack) -> None:
@@ -180,6 +181,11 @@ def test_malformed_messages_are_refused_and_the_next_good_one_is_answered(custom
         {"session_id": good, "message": "hi", "metadata": "not an object"},
         {"session_id": good, "message": "hi", "metadata": [1]},
         {"session_id": good, "message": "a\x00b"}, {"session_id": good, "message": "lone \ud800 surrogate"},
+        # metadata a store cannot keep once ended the Rasa process; values the bot reads must have their form
+        *({"session_id": good, "message": "hi", "metadata": metadata} for metadata in (
+            {"customer_token": "\ud800"}, {"timezone": "\udfff"}, {"message_id": "\ud800"}, {"x": ["\ud800"]},
+            {"\ud800": 1}, {"customer_token": 5}, {"timezone": ["UTC"]}, {"message_id": ""},
+            {"a": {"b": {"c": {"d": {"e": 1}}}}})),
     ]
     for body in bodies:
         customer.refused("user_uttered", body)
