@@ -11,7 +11,7 @@ from actions import kept_work
 from actions.customer import verified_customer_id
 from actions.handoff import escalate, turn_key
 from actions.hours import customer_zone, state_text, weekly_text
-from actions.identity import checked_identity
+from actions.identity import checked_identity, unchecked_token
 from actions.messages import MESSAGES, say
 from actions.routing_client import Decision, RoutingClient, RoutingError, RoutingUnavailable
 
@@ -54,11 +54,13 @@ async def decide(
 def keep_request(dispatcher: CollectingDispatcher, tracker: Tracker, intent: str, bot_failures: int,
                  human_requests: int) -> list[EventType]:
     """The service could not be asked: keep the request for a person itself, to be decided and passed on when the
-    service is back (actions/retry.py), and tell the customer so."""
+    service is back (actions/retry.py), and tell the customer so. A sign-in that could not be checked either is kept
+    with it (its token in the kept-work store, `identity: pending` here), so the retry decides for that customer."""
     say(dispatcher, "handoff_pending")
-    kept_work.remember(tracker.sender_id)
+    token = unchecked_token(tracker)
+    kept_work.remember(tracker.sender_id, token=token)
     request = {"intent": intent, "bot_failures": bot_failures, "human_requests": human_requests,
-               "key": turn_key(tracker)}
+               "key": turn_key(tracker), **({"identity": "pending"} if token is not None else {})}
     return [SlotSet("pending_escalation", {"request": request, "attempt": 1})]
 
 

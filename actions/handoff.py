@@ -26,6 +26,7 @@ from rasa_sdk.types import DomainDict
 from actions import kept_work
 from actions.customer import verified_customer_id
 from actions.hours import customer_zone, instant_text, parse
+from actions.identity import same_signed_in_customer
 from actions.messages import say
 from actions.routing_client import (
     Decision,
@@ -44,6 +45,8 @@ MAX_NAME = 120
 PHONE = re.compile(r"\+?\d[\d ().-]{6,}\d")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 FACT_SLOTS = ("order_number", "order_query", "email")
+RELAY_REFUSED_NOTICE = ("A message arrived on this conversation without the signed-in customer's sign-in (none, "
+                        "expired, or another customer's). It was not passed on; the sender was asked to sign in again.")
 EXTERNAL_PREFIX = "EXTERNAL: "  # the text Rasa gives intents the routing service triggers (not the customer's words)
 
 
@@ -251,6 +254,14 @@ class ActionRelayToAgent(Action):
         text = tracker.latest_message.get("text") or ""
         if tracker.get_slot("escalation_id") is None or not text:
             return []
+        same, renewed = await same_signed_in_customer(tracker)
+        if not same:
+            return await refuse_unsigned(dispatcher, tracker)
+        return renewed + await self.relay(dispatcher, tracker, text)
+
+    @staticmethod
+    async def relay(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> list[EventType]:
+        """Give the agent the kept messages and this one, in order; keep what cannot be given yet."""
         kept: list[dict[str, str]] = list(tracker.get_slot("pending_relay") or [])
         messages = [*kept, {"text": text, "key": turn_key(tracker)}]
         remaining, still_open = await relay_kept(tracker, messages)
@@ -266,6 +277,20 @@ class ActionRelayToAgent(Action):
         if kept:
             kept_work.forget(tracker.sender_id)
         return [SlotSet("pending_relay", None)] if kept else []
+
+
+async def refuse_unsigned(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    """A message during a signed-in customer's handoff that does not carry their sign-in: the agent gets a notice
+    instead of the words (never as the customer's), and the sender is told how to continue. Nothing changes in the
+    conversation: the signed-in customer's next message is relayed as before."""
+    say(dispatcher, "relay_refused_sign_in")
+    try:
+        async with RoutingClient() as client:
+            await client.forward_customer_message(int(tracker.get_slot("escalation_id") or 0), RELAY_REFUSED_NOTICE,
+                                                  turn_key(tracker), sender="notice")
+    except RoutingError:  # the notice is a courtesy: the refusal itself never depends on the service
+        logger.warning("could not tell the agent of %s about a refused message", tracker.sender_id)
+    return []
 
 
 class ActionHandoffEnded(Action):

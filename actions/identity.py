@@ -14,13 +14,10 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActionExecuted, EventType, Restarted, SessionStarted, SlotSet
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.types import DomainDict
 
-from actions import kept_work
-from actions.handoff import reapply_handoff
 from actions.hours import parse
 from actions.messages import say
 from actions.routing_client import Customer, RoutingClient, RoutingError, RoutingUnavailable
@@ -67,25 +64,26 @@ def identity_events(customer: Customer | None, proven_order: str | None = None) 
     return [SlotSet(name, value) for name, value in values.items()]
 
 
-def _stored_token(metadata: Any) -> str | None:
+def stored_token(metadata: Any) -> str | None:
     """The token, or its digest once the tracker was stored, under TOKEN_METADATA_KEY."""
     token = metadata.get(TOKEN_METADATA_KEY) if isinstance(metadata, dict) else None
     return token if isinstance(token, str) else None
 
 
-def _digest(token: str | None) -> str | None:
+def digest_of(token: str | None) -> str | None:
     return None if token is None else token_digest(token)
 
 
-def _token(metadata: Any) -> str | None:
+def usable_token(metadata: Any) -> str | None:
     """A usable token (a stored digest is not one)."""
-    token = _stored_token(metadata)
+    token = stored_token(metadata)
     return token if token is not None and not is_digest(token) else None
 
 
 def customer_token(tracker: Tracker) -> str | None:
     """The shop's signed token from the session metadata (or, failing that, the latest message's metadata)."""
-    return _token(tracker.get_slot("session_started_metadata")) or _token(tracker.latest_message.get("metadata"))
+    return (usable_token(tracker.get_slot("session_started_metadata"))
+            or usable_token(tracker.latest_message.get("metadata")))
 
 
 def signed_in(tracker: Tracker) -> bool:
@@ -134,10 +132,10 @@ async def checked_identity(dispatcher: CollectingDispatcher, tracker: Tracker) -
     """
     metadata = tracker.get_slot("session_started_metadata")
     metadata = dict(metadata) if isinstance(metadata, dict) else {}
-    latest, checked = _token(tracker.latest_message.get("metadata")), _stored_token(metadata)
+    latest, checked = usable_token(tracker.latest_message.get("metadata")), stored_token(metadata)
     was_signed_in = signed_in(tracker)
     try:
-        if _digest(latest) == _digest(checked):  # the same token, or the same as the one stored as a digest
+        if digest_of(latest) == digest_of(checked):  # the same token, or the same as the one stored as a digest
             known = _remembered(latest) if latest is not None else False
             if not was_signed_in or known or (known is None and await verified_sign_in(latest or "")):
                 return []
@@ -163,66 +161,53 @@ async def checked_identity(dispatcher: CollectingDispatcher, tracker: Tracker) -
     return events
 
 
-class ActionSessionStart(Action):
-    """Starts a session: carries slots over, then sets identity and tier slots from the verified shop token."""
-
-    def name(self) -> str:
-        return "action_session_start"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        events: list[EventType] = [SessionStarted()]
-        session_config = domain.get("session_config") or {}
-        if not isinstance(session_config, dict) or session_config.get("carry_over_slots_to_new_session", True):
-            events += [
-                SlotSet(name, value)
-                for name, value in tracker.slots.items()
-                if value is not None and name not in SESSION_SLOTS
-            ]
-        metadata = tracker.get_slot("session_started_metadata")
-        token = customer_token(tracker)
-        try:
-            customer = await verified_sign_in(token) if token is not None else None
-        except RoutingError:
-            # not recorded as checked: the next turn verifies the token again (checked_identity), so an outage at
-            # the start of a session never leaves a signed-in customer served as a guest for the whole session
-            logger.exception("could not verify the customer token; anonymous until it can be checked")
-            customer, token = None, None
-            if isinstance(metadata, dict):
-                metadata = {key: value for key, value in metadata.items() if key != TOKEN_METADATA_KEY}
-        if token is not None:  # the token this session's identity was checked against (see checked_identity)
-            metadata = {**(metadata if isinstance(metadata, dict) else {}), TOKEN_METADATA_KEY: token}
-        if metadata is not None:
-            events.append(SlotSet("session_started_metadata", metadata))
-        events += identity_events(customer)
-        events += [SlotSet("bot_failures", 0.0), SlotSet("human_requests", 0.0), SlotSet("verify_attempts", 0.0)]
-        # only a conversation that was escalated before can have a live handoff: skip the look-up otherwise
-        if any(tracker.get_slot(name) for name in HANDOFF_SLOTS):
-            events += await reapply_handoff(tracker.sender_id)
-        if tracker.get_slot("pending_escalation") or tracker.get_slot("pending_relay"):
-            kept_work.remember(tracker.sender_id)  # work kept in an earlier session is tried again
-        events.append(ActionExecuted("action_listen"))
-        return events
+async def same_signed_in_customer(tracker: Tracker) -> tuple[bool, list[EventType]]:
+    """During a handoff: whether the latest message comes from the customer the conversation is signed in as, and
+    the events that record a renewed token of that same customer. The agent talks to that customer, so a message
+    without their sign-in (no token, another customer's, expired, forged) is not theirs, whatever the conversation id.
+    A guest's conversation has no sign-in to check. The same token as checked before is trusted when the service
+    cannot be asked (it was checked this session); a new token must be verified."""
+    if not signed_in(tracker):
+        return True, []
+    metadata = tracker.get_slot("session_started_metadata")
+    metadata = dict(metadata) if isinstance(metadata, dict) else {}
+    latest, checked = usable_token(tracker.latest_message.get("metadata")), stored_token(metadata)
+    if latest is None:
+        return False, []
+    try:
+        if digest_of(latest) == digest_of(checked):
+            known = _remembered(latest)
+            return bool(known or (known is None and await verified_sign_in(latest))), []
+        customer = await verified_sign_in(latest)  # the shop renewed the token, or someone else's
+    except RoutingError:
+        logger.warning("could not verify a new token during the handoff of %s", tracker.sender_id)
+        return False, []
+    if customer is None or customer["id"] != tracker.get_slot("customer_id"):
+        return False, []
+    metadata[TOKEN_METADATA_KEY] = latest
+    return True, [SlotSet("session_started_metadata", metadata)]
 
 
-class ActionRestart(Action):
-    """Starts the conversation over; a customer signed in through the shop stays signed in (and keeps the tier)."""
+def unchecked_token(tracker: Tracker) -> str | None:
+    """The latest message's token when this session's identity was not checked against it (the service could not be
+    asked this turn): what a request kept now needs in order to be decided later for the customer it came from."""
+    latest = usable_token(tracker.latest_message.get("metadata"))
+    checked = stored_token(tracker.get_slot("session_started_metadata"))
+    return latest if latest is not None and digest_of(latest) != digest_of(checked) else None
 
-    def name(self) -> str:
-        return "action_restart"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        events: list[EventType] = [Restarted()]
-        metadata = tracker.get_slot("session_started_metadata")
-        if isinstance(metadata, dict) and TOKEN_METADATA_KEY in metadata and tracker.get_slot("verified"):
-            latest = _token(tracker.latest_message.get("metadata"))
-            if latest is not None and _digest(latest) == _digest(_stored_token(metadata)):
-                # the session that follows checks the token itself (the slot holds its digest once stored)
-                metadata = {**metadata, TOKEN_METADATA_KEY: latest}
-            events.append(SlotSet("session_started_metadata", metadata))
-            events += [SlotSet(name, tracker.get_slot(name)) for name in IDENTITY_SLOTS]
-        say(dispatcher, "restarted")
-        return events
+async def kept_sign_in(dispatcher: CollectingDispatcher, tracker: Tracker, token: str | None) -> list[EventType]:
+    """Identity events for kept work whose sign-in is checked only now (`token`: the one kept with it). A sign-in that
+    no longer holds (expired, unknown, not kept) is said to the customer, never silently replaced by a guest.
+    Raises RoutingError while the service still cannot tell; the tracker's slots are updated in place."""
+    customer = await verified_sign_in(token) if token is not None else None
+    if customer is None:
+        say(dispatcher, "kept_sign_in_unconfirmed")
+        return []
+    metadata = tracker.get_slot("session_started_metadata")
+    events = identity_events(customer)
+    events.append(SlotSet("session_started_metadata",
+                          {**(metadata if isinstance(metadata, dict) else {}), TOKEN_METADATA_KEY: token}))
+    for event in events:
+        tracker.slots[event["name"]] = event["value"]
+    return events

@@ -5,6 +5,11 @@ across restarts); this store only remembers which conversations have kept work a
 its own, not a Rasa reminder (reminders live in the Rasa process's memory and were lost when it restarted), and the
 action server's loop (`deliver_due`) asks Rasa to run `action_retry_escalation` in each due conversation, from
 start-up on, whichever process restarted in between.
+
+A request for a person kept while the customer's sign-in could not be checked (the service was down from the
+first message on) also keeps the customer's token here, beside the conversation, so that the retry decides for the
+customer they are, not for a guest (actions/retry.py). The token is a credential until its `exp`: it waits in this
+store only (never in the tracker store), and goes with the row when the work is done or given up.
 """
 
 from __future__ import annotations
@@ -27,7 +32,8 @@ RETRY_SECONDS = (5, 10, 20, 30)  # then every 30 s: kept work reaches a person w
 MAX_ATTEMPTS = 240  # two hours of tries; then the customer is told and given another way (actions/handoff.py)
 TRIGGER_INTENT = "EXTERNAL_retry_escalation"
 SCHEMA = """CREATE TABLE IF NOT EXISTS kept_work (
-    conversation_id TEXT PRIMARY KEY, due_at REAL NOT NULL, attempt INTEGER NOT NULL)"""
+    conversation_id TEXT PRIMARY KEY, due_at REAL NOT NULL, attempt INTEGER NOT NULL, token TEXT)"""
+_prepared: set[Path] = set()  # stores whose table this process has created (once, not on every call)
 
 
 def store_path() -> Path:
@@ -42,10 +48,15 @@ def store_path() -> Path:
 def _db() -> Iterator[sqlite3.Connection]:
     path = store_path()
     path.parent.mkdir(parents=True, exist_ok=True)
+    new = not path.exists()
     conn = sqlite3.connect(path, timeout=5.0)
     try:
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute(SCHEMA)
+        if new or path not in _prepared:
+            conn.execute("PRAGMA journal_mode=WAL")  # persistent: set once per file
+            conn.execute(SCHEMA)
+            if "token" not in {row[1] for row in conn.execute("PRAGMA table_info(kept_work)")}:
+                conn.execute("ALTER TABLE kept_work ADD COLUMN token TEXT")  # a store from before tokens were kept
+            _prepared.add(path)
         with conn:
             yield conn
     finally:
@@ -57,13 +68,22 @@ def delay(attempt: int) -> int:
     return RETRY_SECONDS[min(max(attempt, 1), len(RETRY_SECONDS)) - 1]
 
 
-def remember(conversation_id: str, attempt: int = 1) -> None:
-    """Try the conversation's kept work again after `delay(attempt)` seconds (replaces an earlier plan)."""
+def remember(conversation_id: str, attempt: int = 1, token: str | None = None) -> None:
+    """Try the conversation's kept work again after `delay(attempt)` seconds (replaces an earlier plan). `token`: the
+    customer's sign-in token still to be checked; a plan without one keeps the token kept before."""
     due = utcnow().timestamp() + delay(attempt)
     with _db() as conn:
-        conn.execute("INSERT INTO kept_work (conversation_id, due_at, attempt) VALUES (?, ?, ?) "
-                     "ON CONFLICT (conversation_id) DO UPDATE SET due_at = excluded.due_at, attempt = excluded.attempt",
-                     (conversation_id, due, attempt))
+        conn.execute("INSERT INTO kept_work (conversation_id, due_at, attempt, token) VALUES (?, ?, ?, ?) "
+                     "ON CONFLICT (conversation_id) DO UPDATE SET due_at = excluded.due_at, "
+                     "attempt = excluded.attempt, token = coalesce(excluded.token, kept_work.token)",
+                     (conversation_id, due, attempt, token))
+
+
+def token_of(conversation_id: str) -> str | None:
+    """The sign-in token kept with the conversation's work, still to be checked (None when none was kept)."""
+    with _db() as conn:
+        row = conn.execute("SELECT token FROM kept_work WHERE conversation_id = ?", (conversation_id,)).fetchone()
+    return str(row[0]) if row and row[0] is not None else None
 
 
 def forget(conversation_id: str) -> None:

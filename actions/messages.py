@@ -106,6 +106,14 @@ MESSAGES: dict[str, str] = {
         "Our {queue} team has just closed{reopens}. Your request stays in line with our conversation so far; if "
         "nobody can take it, we'll offer you a callback."
     ),
+    "relay_refused_sign_in": (
+        "I didn't pass that message on: this chat belongs to a customer signed in with the shop, and it came "
+        "without their sign-in. If it's your chat, please sign in again on the shop's website and send it again."
+    ),
+    "kept_sign_in_unconfirmed": (
+        "I couldn't confirm your sign-in with the shop when passing your request on (it may have expired), so it "
+        "went ahead without your account. If you sign in again on the shop's website and write here, I'll use it."
+    ),
     "handoff_pending": (
         "I can't reach our support team's system right now. I've kept your request and will pass it on "
         "automatically as soon as it's back; you don't need to repeat anything."

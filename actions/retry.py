@@ -17,13 +17,30 @@ from rasa_sdk.types import DomainDict
 from actions import kept_work
 from actions.decisions import answer_self_service, ask_decision, decision_events
 from actions.handoff import packet, relay_kept, send_escalation
+from actions.identity import kept_sign_in
 from actions.messages import say
 from actions.routing_client import RoutingError, RoutingUnavailable
 
 
 async def retry_request(dispatcher: CollectingDispatcher, tracker: Tracker, request: dict[str, Any],
                         attempt: int) -> list[EventType]:
-    """A request for a person kept before its decision: decide now, then escalate or answer as the policy says."""
+    """A request for a person kept before its decision: decide now, then escalate or answer as the policy says. A
+    sign-in kept unchecked with it is checked first, so that the decision is the customer's own."""
+    identity: list[EventType] = []
+    if request.get("identity") == "pending":
+        try:
+            identity = await kept_sign_in(dispatcher, tracker, kept_work.token_of(tracker.sender_id))
+        except RoutingUnavailable:
+            kept_work.remember(tracker.sender_id, attempt)
+            return [SlotSet("pending_escalation", {"request": request, "attempt": attempt})]
+        except RoutingError:
+            identity = await kept_sign_in(dispatcher, tracker, None)  # refused: the customer is told
+        request = {key: value for key, value in request.items() if key != "identity"}
+    return identity + await _decide_kept(dispatcher, tracker, request, attempt)
+
+
+async def _decide_kept(dispatcher: CollectingDispatcher, tracker: Tracker, request: dict[str, Any],
+                       attempt: int) -> list[EventType]:
     intent = str(request["intent"])
     try:
         decision = await ask_decision(tracker, intent, int(request["bot_failures"]), int(request["human_requests"]))

@@ -275,9 +275,11 @@ class RoutingClient:
         return cast("EscalationStatus | None", await self._request(
             "GET", "/escalations/open", params={"conversation_id": conversation_id}, none_on=404))
 
-    async def forward_customer_message(self, escalation_id: int, text: str, idempotency_key: str) -> bool:
-        """Give the agent the customer's message; False when the escalation is no longer open."""
-        body = {"text": text, "idempotency_key": idempotency_key}
+    async def forward_customer_message(self, escalation_id: int, text: str, idempotency_key: str,
+                                       sender: str = "customer") -> bool:
+        """Give the agent the customer's message (or, `sender` "notice", the bot's notice about the conversation);
+        False when the escalation is no longer open."""
+        body = {"text": text, "idempotency_key": idempotency_key, "sender": sender}
         data = await self._request("POST", f"/escalations/{escalation_id}/customer-messages", json=body,
                                    none_on=(404, 409))
         return data is not None

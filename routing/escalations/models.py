@@ -88,7 +88,7 @@ class Message(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     escalation_id: Mapped[int] = mapped_column(ForeignKey("escalations.id", ondelete="CASCADE"), index=True)
-    sender: Mapped[str] = mapped_column(String(16))  # customer | agent
+    sender: Mapped[str] = mapped_column(String(16))  # customer | agent | notice (from the bot, for the agent only)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
     text: Mapped[str] = mapped_column(Text)
     idempotency_key: Mapped[str | None] = mapped_column(String(128))

@@ -74,6 +74,8 @@ class CustomerMessageIn(InputModel):
 
     text: str = Text
     idempotency_key: str = Field(min_length=1, max_length=128)
+    # "notice": the bot tells the agent something about the conversation (a message it did not pass on, and why)
+    sender: Literal["customer", "notice"] = "customer"
 
 
 class CallbackIn(InputModel):

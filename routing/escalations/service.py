@@ -139,8 +139,10 @@ def create(session: Session, data: EscalationIn, policy: Policy, now: datetime |
     return esc, True
 
 
-def add_customer_message(session: Session, escalation_id: int, text: str, idempotency_key: str) -> Message:
-    """Store a customer's message (once per idempotency key) and show it to the agents."""
+def add_customer_message(session: Session, escalation_id: int, text: str, idempotency_key: str,
+                         sender: str = "customer") -> Message:
+    """Store a customer's message, or the bot's notice about the conversation (`sender` "notice"), once per
+    idempotency key, and show it to the agents."""
     esc = get(session, escalation_id)
     existing = session.scalars(select(Message).where(
         Message.escalation_id == esc.id, Message.idempotency_key == idempotency_key)).first()
@@ -149,11 +151,11 @@ def add_customer_message(session: Session, escalation_id: int, text: str, idempo
     if esc.status not in OPEN_STATUSES:
         raise InvalidTransition(f"escalation is {esc.status}; the customer is talking to the bot again")
     hold(session, esc, OPEN_STATUSES)  # still open when the message is stored, whatever happens meanwhile
-    msg = Message(escalation_id=esc.id, sender="customer", text=text, idempotency_key=idempotency_key)
+    msg = Message(escalation_id=esc.id, sender=sender, text=text, idempotency_key=idempotency_key)
     session.add(msg)
     session.flush()
     queue_event(session, "message.created", {esc.queue},
-                {"escalation_id": esc.id, "message": {"id": msg.id, "sender": "customer", "text": text,
+                {"escalation_id": esc.id, "message": {"id": msg.id, "sender": sender, "text": text,
                                                       "created_at": msg.created_at.isoformat()}})
     session.flush()
     return msg

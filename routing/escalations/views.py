@@ -103,8 +103,10 @@ def escalation_status(escalation_id: PathId, session: SessionDep, policy: Policy
 @service_router.post("/escalations/{escalation_id}/customer-messages", response_model=IdOut,
                      status_code=status.HTTP_201_CREATED)
 def customer_message(escalation_id: PathId, body: CustomerMessageIn, session: SessionDep) -> IdOut:
-    """A customer's message during the handoff (stored once per idempotency key, shown live to agents)."""
-    return IdOut(id=service.add_customer_message(session, escalation_id, body.text, body.idempotency_key).id)
+    """A customer's message during the handoff, or the bot's notice about one (stored once per idempotency key, shown
+    live to agents)."""
+    return IdOut(id=service.add_customer_message(session, escalation_id, body.text, body.idempotency_key,
+                                                 body.sender).id)
 
 
 @service_router.post("/escalations/{escalation_id}/callback", response_model=EscalationStatusOut)

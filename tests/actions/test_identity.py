@@ -13,9 +13,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 import clock
 from actions.decisions import ActionRoute
-from actions.identity import ActionSessionStart, checked_identity
+from actions.identity import checked_identity
 from actions.messages import MESSAGES
 from actions.orders import ActionOrderStatus
+from actions.session import ActionSessionStart
 from clock import FixedClock, utcnow
 
 

@@ -4,6 +4,7 @@ agent during a live handoff, a packet the service refuses; against the real rout
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import datetime, timezone
 from typing import Any
 
@@ -51,6 +52,22 @@ def test_the_store_plans_tries_and_postpones_what_it_hands_out() -> None:
         assert sorted(kept_work.due()) == ["c-1", "c-2"]
         kept_work.forget("c-1")
         assert kept_work.attempt_of("c-1") == 0 and kept_work.attempt_of("c-2") == 3
+
+
+def test_a_sign_in_to_check_is_kept_beside_the_work_and_goes_with_it(tmp_path: Any,
+                                                                     monkeypatch: Any) -> None:
+    old = tmp_path / "old-kept-work.db"  # a store written before tokens were kept (no token column)
+    with sqlite3.connect(old) as conn:
+        conn.execute("CREATE TABLE kept_work (conversation_id TEXT PRIMARY KEY, due_at REAL NOT NULL, "
+                     "attempt INTEGER NOT NULL)")
+        conn.execute("INSERT INTO kept_work VALUES ('c-old', 0, 2)")
+    monkeypatch.setenv("CONCIERGE_KEPT_WORK_DB", str(old))
+    assert kept_work.token_of("c-old") is None and kept_work.attempt_of("c-old") == 2
+    kept_work.remember("c-1", token="a.signed.token")
+    kept_work.remember("c-1", attempt=2)  # the next try's plan keeps the token
+    assert kept_work.token_of("c-1") == "a.signed.token" and kept_work.attempt_of("c-1") == 2
+    kept_work.forget("c-1")
+    assert kept_work.token_of("c-1") is None
 
 
 def test_a_request_for_a_person_is_kept_when_the_decision_cannot_be_asked(

@@ -83,3 +83,27 @@ def test_a_request_for_a_person_made_while_the_service_hangs_reaches_the_queue_o
     announcements = [bot_messages()[key].split("{")[0] for key in ("handoff_waiting", "handoff_unstaffed")]
     assert said.count(pending) == 1
     assert any(text.startswith(start) for text in said[said.index(pending) + 1:] for start in announcements), said
+
+
+def test_a_signed_in_customers_first_request_during_an_outage_is_decided_for_them(running_stack: Stack) -> None:
+    """A new conversation whose very first message asks for a person while the service hangs: neither the session's
+    start nor the turn could check the sign-in, so the token is kept with the request and checked on the retry; the
+    platinum customer reaches the VIP queue, never served as a guest."""
+    settings = running_stack.settings
+    token = shop_token(settings, "demo-platinum")
+    customer = RestCustomer(settings, "first-in-outage", token)
+    pending = bot_messages()["handoff_pending"]
+
+    with hung(running_stack, "routing"):
+        replies = _texts(customer.say("I want to talk to a human"))
+        assert pending in replies, replies
+    back = time.monotonic()
+    agent = AgentSession(settings.routing_url, "alice")
+    escalation = agent.find(customer.sender, timeout=60)
+    print(f"first request of a platinum customer, kept during the hang, reached the VIP queue "
+          f"{time.monotonic() - back:.1f}s after the service was back")
+    assert escalation["queue"] == "vip" and escalation["tier"] == "platinum"
+    slots = customer.tracker()["slots"]
+    assert slots["verified"] is True and slots["tier"] == "platinum"
+    stored = [str(e) for e in customer.tracker()["events"]]
+    assert not any(token in event for event in stored), "the kept token never reaches the tracker store"

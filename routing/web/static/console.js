@@ -329,7 +329,7 @@
 
   function label(role, m) {  // who said it; live messages name the agent, stored ones carry the agent's id
     if (role === "agent") return (m && m.agent) || (m && state.me && m.agent_id === state.me.id ? state.me.name : "Agent");
-    return {customer: "Customer", bot: "Bot"}[role] || role;
+    return {customer: "Customer", bot: "Bot", notice: "Concierge notice"}[role] || role;
   }
 
   // A message sent or streamed live joins the open escalation's model (kept across re-renders) and its list.
