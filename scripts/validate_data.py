@@ -11,6 +11,8 @@ Concierge's checks (each problem is one line "validate: <problem>"):
   and contact_human_agent) is followed by action_route in a rule: the routing service then decides per tier;
 - the policy file has rules for every tier, its rules use queues it defines, and its queues serve known tiers;
 - every intent the policy names exists in the domain and in the routing service's list (routing/policy/intents.py);
+- domain.yml is the one list of intents: the routing service's list holds exactly its customer intents, and the
+  fallback's button titles (INTENT_TITLES) name only its intents;
 - data/rules/digressions.yml matches the other rules (scripts/digressions.py), and the address form takes no
   question as an address;
 - data/nlu/phrasings.yml matches its grammar data/grammar.yml (scripts/phrasings.py).
@@ -156,6 +158,26 @@ def check_policy(policy: dict[str, Any], domain_intents: set[str], routing_inten
     return problems
 
 
+def check_intent_names(domain_intents: set[str], routing_intents: set[str], titles: set[str]) -> list[str]:
+    """domain.yml is the one list of intents: the routing service's list (routing/policy/intents.py) holds exactly
+    the customer's intents of the domain, and the fallback's button titles (INTENT_TITLES of actions/messages.py)
+    name only intents of the domain."""
+    customer_intents = {i for i in domain_intents if not i.startswith(EXTERNAL_PREFIX)} - (RASA_DEFAULT_INTENTS - {
+        "nlu_fallback", "restart", "out_of_scope"})
+    problems = [f"routing/policy/intents.py: intent '{i}' is not in domain.yml"
+                for i in sorted(routing_intents - customer_intents)]
+    problems += [f"routing/policy/intents.py: domain.yml's intent '{i}' is missing"
+                 for i in sorted(customer_intents - routing_intents)]
+    problems += [f"actions/messages.py: INTENT_TITLES names '{i}', which is not in domain.yml"
+                 for i in sorted(titles - domain_intents)]
+    return problems
+
+
+def intent_titles(root: Path) -> set[str]:
+    """The intents the fallback offers as buttons (INTENT_TITLES of actions/messages.py)."""
+    return set(runpy.run_path(str(root / "actions" / "messages.py"))["INTENT_TITLES"])
+
+
 def project_problems(root: Path, importer: TrainingDataImporter) -> list[str]:
     """All of Concierge's own checks."""
     domain = Domain.load(str(root / "domain.yml"))  # the file as written (the importer's domain has additions)
@@ -166,6 +188,7 @@ def project_problems(root: Path, importer: TrainingDataImporter) -> list[str]:
     return (check_intents(domain, nlu_intents, steps) + check_actions(domain, steps)
             + check_escalation_rules(policy, steps)
             + check_policy(policy, set(domain.intents), routing_known_intents(root))
+            + check_intent_names(set(domain.intents), routing_known_intents(root), intent_titles(root))
             + digressions.problems(root) + phrasings.problems(root))
 
 

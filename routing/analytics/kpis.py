@@ -7,7 +7,49 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal, NamedTuple
+
+
+class Kpi(NamedTuple):
+    """One figure: its key in every answer, report and CSV, its label, and how it reads ("rate": a share shown in %,
+    "seconds", "count", "score": 1-5)."""
+
+    name: str
+    label: str
+    kind: Literal["count", "rate", "seconds", "score"]
+
+
+# The one list of figures: `figures` computes exactly these keys, in this order (a test checks it); the CSV columns
+# and the dashboard's labels (served by /api/v1/analytics/options) come from here.
+KPIS: tuple[Kpi, ...] = (
+    Kpi("contacts", "Contacts", "count"),
+    Kpi("contained", "Contained by the bot", "count"),
+    Kpi("containment_rate", "Containment", "rate"),
+    Kpi("escalated", "Escalated", "count"),
+    Kpi("escalation_rate", "Escalation rate", "rate"),
+    Kpi("recontacts_24h", "Re-contacts within 24 h", "count"),
+    Kpi("recontact_rate_24h", "Re-contact within 24 h", "rate"),
+    Kpi("escalations", "Escalations", "count"),
+    Kpi("offered", "Offered to a live queue", "count"),
+    Kpi("answered", "Answered by a person", "count"),
+    Kpi("first_response_p50_seconds", "First human response p50", "seconds"),
+    Kpi("first_response_p90_seconds", "First human response p90", "seconds"),
+    Kpi("service_level", "Service level (own SLA)", "rate"),
+    Kpi("service_level_threshold_seconds", "Service level threshold", "seconds"),
+    Kpi("service_level_at_threshold", "Answered within threshold", "rate"),
+    Kpi("abandoned", "Abandoned in the queue", "count"),
+    Kpi("abandonment_rate", "Abandonment", "rate"),
+    Kpi("expired", "Expired unanswered", "count"),
+    Kpi("handled", "Handled by a person", "count"),
+    Kpi("average_handle_seconds", "Average handle time", "seconds"),
+    Kpi("callbacks_requested", "Callbacks requested", "count"),
+    Kpi("callbacks_completed", "Callbacks completed", "count"),
+    Kpi("callback_completion_rate", "Callbacks completed", "rate"),
+    Kpi("csat_responses", "CSAT responses", "count"),
+    Kpi("csat_score", "CSAT (4s and 5s)", "rate"),
+    Kpi("csat_average", "CSAT average", "score"),
+)
+KPI_NAMES: tuple[str, ...] = tuple(kpi.name for kpi in KPIS)
 
 RECONTACT_WINDOW = timedelta(hours=24)
 # A conversation quiet for longer than this starts a new contact: Rasa's own session_expiration_time (domain.yml).

@@ -9,13 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from routing.analytics.kpis import DIMENSIONS
-
-FIGURE_COLUMNS = (
-    "contacts", "containment_rate", "escalation_rate", "recontact_rate_24h", "offered", "answered",
-    "first_response_p50_seconds", "first_response_p90_seconds", "service_level", "service_level_at_threshold",
-    "abandonment_rate", "expired", "average_handle_seconds", "callbacks_requested", "callback_completion_rate",
-    "csat_responses", "csat_score", "csat_average")
+from routing.analytics.kpis import DIMENSIONS, KPI_NAMES
 
 
 def _rows(figures: dict[str, Any]) -> list[dict[str, Any]]:
@@ -28,7 +22,7 @@ def _rows(figures: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _write_csv(path: Path, header: list[str], rows: list[dict[str, Any]]) -> None:
     with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=header, extrasaction="ignore")
+        writer = csv.DictWriter(handle, fieldnames=header)  # a figure missing from the header raises
         writer.writeheader()
         writer.writerows(rows)
 
@@ -126,8 +120,8 @@ def write_report(figures: dict[str, Any], out_dir: Path) -> list[Path]:
     json_path = out_dir / "ops.json"
     json_path.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     csv_path, daily_path = out_dir / "ops.csv", out_dir / "ops_daily.csv"
-    _write_csv(csv_path, ["group", "value", *FIGURE_COLUMNS], _rows(figures))
-    _write_csv(daily_path, ["day", "tier", *FIGURE_COLUMNS],
+    _write_csv(csv_path, ["group", "value", *KPI_NAMES], _rows(figures))
+    _write_csv(daily_path, ["day", "tier", *KPI_NAMES],
                [{"day": day, "tier": tier, **kpis} for day, per_tier in figures["daily_by_tier"].items()
                 for tier, kpis in per_tier.items()])
     return [json_path, csv_path, daily_path, *charts(figures, out_dir)]

@@ -68,6 +68,14 @@ class NamedOut(BaseModel):
     display_name: str
 
 
+class KpiOut(BaseModel):
+    """A figure's key, label and kind (routing/analytics/kpis.py KPIS): the dashboard's labels come from here."""
+
+    name: str
+    label: str
+    kind: str
+
+
 class DashboardOptionsOut(BaseModel):
     """What the dashboard's filters offer; `agents` is only the viewer for an agent. `role` is the viewer's."""
 
@@ -78,3 +86,4 @@ class DashboardOptionsOut(BaseModel):
     queues: list[NamedOut]
     agents: list[NamedOut]
     intents: list[str]
+    kpis: list[KpiOut]

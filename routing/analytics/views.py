@@ -14,10 +14,12 @@ from routing.agents.deps import AgentDep, LeadDep
 from routing.agents.models import Agent, AgentQueue
 from routing.analytics import csat
 from routing.analytics.deps import ScopeDep, WindowDep
+from routing.analytics.kpis import KPIS
 from routing.analytics.schemas import (
     CsatIn,
     CsatOut,
     DashboardOptionsOut,
+    KpiOut,
     NamedOut,
     OperationsOut,
     QueueStaffingOut,
@@ -69,4 +71,5 @@ def options(viewer: AgentDep, session: SessionDep, policy: PolicyDep) -> Dashboa
     return DashboardOptionsOut(
         role=viewer.role, login=viewer.login, today=utcnow().date(), tiers=[t.name for t in policy.tiers],
         queues=[NamedOut(name=q.name, display_name=q.display_name) for q in policy.queues],
-        agents=[NamedOut(name=a.login, display_name=a.name) for a in agents], intents=sorted(KNOWN_INTENTS))
+        agents=[NamedOut(name=a.login, display_name=a.name) for a in agents], intents=sorted(KNOWN_INTENTS),
+        kpis=[KpiOut(name=kpi.name, label=kpi.label, kind=kpi.kind) for kpi in KPIS])

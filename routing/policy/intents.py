@@ -10,7 +10,7 @@ BITEXT_INTENTS: frozenset[str] = frozenset({
     "contact_customer_service", "contact_human_agent", "complaint", "review", "newsletter_subscription",
 })
 CONVERSATION_INTENTS: frozenset[str] = frozenset({
-    "greet", "goodbye", "affirm", "deny", "thanks", "bot_challenge", "chitchat", "restart", "nlu_fallback",
+    "greet", "goodbye", "affirm", "deny", "inform", "thanks", "bot_challenge", "chitchat", "restart", "nlu_fallback",
     "out_of_scope",
 })
 KNOWN_INTENTS: frozenset[str] = BITEXT_INTENTS | CONVERSATION_INTENTS

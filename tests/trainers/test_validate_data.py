@@ -28,6 +28,8 @@ def _copy_project(tmp_path: Path) -> Path:
     (tmp_path / "routing" / "policy").mkdir(parents=True)
     shutil.copy(ROOT / "routing" / "policy.yml", tmp_path / "routing" / "policy.yml")
     shutil.copy(ROOT / "routing" / "policy" / "intents.py", tmp_path / "routing" / "policy" / "intents.py")
+    (tmp_path / "actions").mkdir()
+    shutil.copy(ROOT / "actions" / "messages.py", tmp_path / "actions" / "messages.py")
     (tmp_path / "tests" / "nlu").mkdir(parents=True)  # data/nlu/phrasings.yml leaves the challenge set's lines out
     shutil.copy(ROOT / "tests" / "nlu" / "challenge.csv", tmp_path / "tests" / "nlu" / "challenge.csv")
     return tmp_path
@@ -108,7 +110,18 @@ def _intent_unknown_to_routing(root: Path) -> None:
                lambda p: p["rules"]["platinum"]["sensitive_intents"].append("ask_gift_wrap"))
 
 
+def _intent_renamed_in_the_domain_only(root: Path) -> None:
+    domain = root / "domain.yml"
+    domain.write_text(domain.read_text().replace("  - track_refund\n", "  - follow_refund\n"))
+    for path in (root / "data").rglob("*.yml"):
+        path.write_text(path.read_text().replace("track_refund", "follow_refund"))
+
+
 @pytest.mark.parametrize(("breakage", "message"), [
+    (_intent_renamed_in_the_domain_only, "validate: routing/policy/intents.py: domain.yml's intent 'follow_refund' "
+                                         "is missing"),
+    (_intent_renamed_in_the_domain_only, "validate: actions/messages.py: INTENT_TITLES names 'track_refund', which "
+                                         "is not in domain.yml"),
     (_intent_without_examples, "validate: intent 'ask_gift_wrap' has no NLU examples"),
     (_intent_without_story, "validate: intent 'ask_gift_wrap' is not used by any story or rule"),
     (_sensitive_intent_without_route, "validate: intent 'change_order' (rules.silver.sensitive_intents in "

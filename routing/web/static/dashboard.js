@@ -8,24 +8,9 @@
   const TIER_COLOURS = {platinum: "#6b5bd2", gold: "#c9a227", silver: "#7d8797", bronze: "#b0703c"};
   const OTHER_COLOURS = ["#2f5bea", "#1f7a3a", "#b3261e", "#6b7280"];
   const WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-  // Each figure: its label and how it reads ("rate": a share shown in %, "seconds", "count", "score": 1-5).
-  const KPIS = {
-    contacts: ["Contacts", "count"],
-    containment_rate: ["Containment", "rate"],
-    escalation_rate: ["Escalation rate", "rate"],
-    offered: ["Offered to a live queue", "count"],
-    answered: ["Answered by a person", "count"],
-    first_response_p50_seconds: ["First human response p50", "seconds"],
-    first_response_p90_seconds: ["First human response p90", "seconds"],
-    service_level: ["Service level (own SLA)", "rate"],
-    service_level_at_threshold: ["Answered within threshold", "rate"],
-    abandonment_rate: ["Abandonment", "rate"],
-    average_handle_seconds: ["Average handle time", "seconds"],
-    recontact_rate_24h: ["Re-contact within 24 h", "rate"],
-    callback_completion_rate: ["Callbacks completed", "rate"],
-    csat_score: ["CSAT (4s and 5s)", "rate"],
-    csat_average: ["CSAT average", "score"],
-  };
+  // Each figure: its label and how it reads ("rate": a share shown in %, "seconds", "count", "score": 1-5), as the
+  // service defines them (routing/analytics/kpis.py, served with the options); the lists below name figures only.
+  const KPIS = {};
   const SERIES = ["containment_rate", "escalation_rate", "first_response_p50_seconds", "first_response_p90_seconds",
     "service_level", "abandonment_rate", "average_handle_seconds", "csat_score"];
   const QUEUE_COLUMNS = ["contacts", "offered", "answered", "first_response_p50_seconds", "first_response_p90_seconds",
@@ -297,6 +282,7 @@
     const [me, options] = await Promise.all([getJson("/api/v1/agent/me"), getJson("/api/v1/analytics/options")]);
     if (!me.ok || !options.ok) { signedOut(); return; }
     state.options = options.body;
+    for (const kpi of state.options.kpis) KPIS[kpi.name] = [kpi.label, kpi.kind];
     $("me").textContent = `${me.body.name} (${me.body.login}, ${me.body.role})`;
     $("dashboard").hidden = false;
     $("dashboard").dataset.role = options.body.role;
