@@ -11,10 +11,10 @@ from clock import utcnow
 from routing.analytics.models import CsatRating
 from routing.analytics.schemas import CsatIn
 from routing.errors import NotFound
-from routing.escalations.models import Escalation
+from routing.escalations.models import Escalation, Status
 
 RATING_WINDOW = timedelta(hours=24)  # a rating is accepted for a day after the person ended the chat
-RATED_STATUSES = ("resolved", "returned_to_bot")
+RATED_STATUSES = (Status.RESOLVED, Status.RETURNED_TO_BOT)
 
 
 class NothingToRate(NotFound):

@@ -11,13 +11,13 @@ from sqlalchemy.orm import Session
 
 from routing.analytics.models import CsatRating
 from routing.decisions.models import RoutingDecision
-from routing.escalations.models import Escalation, EscalationEvent, Message
+from routing.escalations.models import Escalation, EscalationEvent, Kind, Message, Status
 
 
 @dataclass(frozen=True)
 class Step:
     """`seconds` after the escalation was created it moved to `status` (kind as the service names it); `agent_id`
-    for claims, replies and closes. Kind "reply" (status "active") writes an agent's message; the first one makes
+    for claims, replies and closes. Kind "reply" (status Status.ACTIVE) writes an agent's message; the first one makes
     an assigned escalation active, as add_agent_message does."""
 
     seconds: float
@@ -36,7 +36,7 @@ def decision(session: Session, conversation_id: str, at: datetime, tier: str, in
 
 
 def escalation(session: Session, conversation_id: str, at: datetime, tier: str, queue: str, intent: str,
-               sla_seconds: int | None, steps: list[Step], first_status: str = "waiting",
+               sla_seconds: int | None, steps: list[Step], first_status: str = Status.WAITING,
                customer_id: int | None = None, csat: int | None = None, comment: str | None = None) -> Escalation:
     """An escalation created at `at` in `first_status`, then moved through `steps`, with its events and messages."""
     esc = Escalation(
@@ -46,24 +46,24 @@ def escalation(session: Session, conversation_id: str, at: datetime, tier: str, 
         intent=intent, status=first_status, created_at=at, updated_at=at)
     session.add(esc)
     session.flush()
-    session.add(EscalationEvent(escalation_id=esc.id, at=at, kind="created", from_status=first_status,
+    session.add(EscalationEvent(escalation_id=esc.id, at=at, kind=Kind.CREATED, from_status=first_status,
                                 to_status=first_status, actor="bot"))
     for step in steps:
         when = at + timedelta(seconds=step.seconds)
         if step.kind == "reply":
             session.add(Message(escalation_id=esc.id, sender="agent", agent_id=step.agent_id, text="…",
                                 created_at=when))
-            if esc.status != "assigned":
+            if esc.status != Status.ASSIGNED:
                 continue
-        kind = "first_reply" if step.kind == "reply" else step.kind
+        kind = Kind.FIRST_REPLY if step.kind == "reply" else step.kind
         session.add(EscalationEvent(escalation_id=esc.id, at=when, kind=kind, from_status=esc.status,
                                     to_status=step.status, actor="history", agent_id=step.agent_id))
         esc.status, esc.updated_at = step.status, when
-        if step.status == "assigned":
+        if step.status == Status.ASSIGNED:
             esc.assigned_at, esc.agent_id = when, step.agent_id
-        elif step.status == "active":
+        elif step.status == Status.ACTIVE:
             esc.active_at = when
-        elif step.status in ("resolved", "returned_to_bot", "abandoned", "expired"):
+        elif step.status in (Status.RESOLVED, Status.RETURNED_TO_BOT, Status.ABANDONED, Status.EXPIRED):
             esc.closed_at = when
     if csat is not None:
         session.add(CsatRating(escalation_id=esc.id, conversation_id=conversation_id, rating=csat, comment=comment,

@@ -26,11 +26,11 @@ from routing.analytics.kpis import (
 )
 from routing.analytics.models import CsatRating
 from routing.decisions.models import RoutingDecision
-from routing.escalations.models import Escalation, EscalationEvent, Message
+from routing.escalations.models import Escalation, EscalationEvent, Kind, Message, Status
 
-HELD = ("assigned", "active")
-AGENT_CLOSED = ("resolved", "returned_to_bot")
-LEFT_LIVE_QUEUE = ("expired", "callback_requested", "ticket", "abandoned")
+HELD = (Status.ASSIGNED, Status.ACTIVE)
+AGENT_CLOSED = (Status.RESOLVED, Status.RETURNED_TO_BOT)
+LEFT_LIVE_QUEUE = (Status.EXPIRED, Status.CALLBACK_REQUESTED, Status.TICKET, Status.ABANDONED)
 # the escalation columns `_record` reads
 RECORD_COLUMNS = (Escalation.id, Escalation.conversation_id, Escalation.customer_id, Escalation.tier, Escalation.queue,
                   Escalation.intent, Escalation.status, Escalation.created_at, Escalation.closed_at,
@@ -105,22 +105,22 @@ def _record(esc: Escalation, login: str | None, events: Sequence[EscalationEvent
             rating: int | None) -> EscalationRecord:
     """Reduce an escalation and its audit trail to the facts the figures count."""
     first_reply = _aware(first_reply)
-    created = next((e for e in events if e.kind == "created"), None)
-    offered_live = (created.to_status if created else esc.status) not in ("callback_requested", "ticket")
+    created = next((e for e in events if e.kind == Kind.CREATED), None)
+    offered_live = (created.to_status if created else esc.status) not in (Status.CALLBACK_REQUESTED, Status.TICKET)
     left_at = next((e.at for e in events if e.to_status in LEFT_LIVE_QUEUE), None)
     answered_at = first_reply if offered_live and first_reply and (left_at is None or first_reply <= left_at) else None
-    abandoned = any(e.to_status == "abandoned" and e.from_status == "waiting" for e in events) and (
+    abandoned = any(e.to_status == Status.ABANDONED and e.from_status == Status.WAITING for e in events) and (
         first_reply is None or (left_at is not None and left_at < first_reply))
     held, still_held = time_held(events)
-    requested_at = next((e.at for e in events if e.to_status == "callback_requested"), None)
-    if requested_at is None and created is None and esc.status == "callback_requested":
+    requested_at = next((e.at for e in events if e.to_status == Status.CALLBACK_REQUESTED), None)
+    if requested_at is None and created is None and esc.status == Status.CALLBACK_REQUESTED:
         requested_at = esc.created_at
     return EscalationRecord(
         id=esc.id, conversation_id=esc.conversation_id, customer_id=esc.customer_id, tier=esc.tier,
         queue=esc.queue, intent=esc.intent, agent=login, status=esc.status, created_at=esc.created_at,
         ended_at=esc.closed_at or esc.updated_at, sla_seconds=esc.sla_seconds, offered_live=offered_live,
         answered_at=answered_at, abandoned_in_queue=offered_live and abandoned,
-        expired=any(e.to_status == "expired" for e in events),
+        expired=any(e.to_status == Status.EXPIRED for e in events),
         handle_seconds=held if esc.status in AGENT_CLOSED and not still_held and held > 0 else None,
         callback_requested=requested_at is not None,
         callback_completed=requested_at is not None and esc.status in AGENT_CLOSED, csat=rating)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from routing.agents.models import Agent
 from routing.analytics.history import Step, decision, escalation
+from routing.escalations.models import Kind, Status
 from routing.policy.definition import Policy
 from routing.tiers.models import CustomerTier
 
@@ -104,28 +105,31 @@ def _contact(session: Session, policy: Policy, rng: random.Random, out: Simulate
     mean_wait, mean_patience, mean_handle = QUEUE_TIMES.get(queue.name, (120.0, 600.0, 360.0))
     agent = rng.choice(staff)
     handle = max(60.0, rng.lognormvariate(math.log(mean_handle), 0.5))
-    first_status, rating = "waiting", None
+    first_status, rating = Status.WAITING, None
     if not queue.business_hours.is_open(created):  # out of hours: a ticket or a callback, picked up later
-        first_status = "callback_requested" if queue.out_of_hours == "callback" else "ticket"
+        first_status = Status.CALLBACK_REQUESTED if queue.out_of_hours == "callback" else Status.TICKET
         later = rng.uniform(8, 16) * 3600
-        steps = ([Step(later, "assigned", "claimed", agent), Step(later + 30, "active", "reply", agent),
-                  Step(later + handle, "resolved", "resolved", agent)] if rng.random() < 0.85
-                 else [Step(later, "abandoned", "abandoned")])
+        steps = ([Step(later, Status.ASSIGNED, Kind.CLAIMED, agent), Step(later + 30, Status.ACTIVE, "reply", agent),
+                  Step(later + handle, Status.RESOLVED, Kind.RESOLVED, agent)] if rng.random() < 0.85
+                 else [Step(later, Status.ABANDONED, Kind.ABANDONED)])
     else:
         wait = rng.expovariate(1 / mean_wait)
         patience = rng.expovariate(1 / mean_patience)
         if patience < wait and patience < queue.escalation_timeout_seconds:
-            steps = [Step(patience, "abandoned", "abandoned")]
+            steps = [Step(patience, Status.ABANDONED, Kind.ABANDONED)]
         elif wait > queue.escalation_timeout_seconds:
             t = queue.escalation_timeout_seconds
             back = t + rng.uniform(1, 4) * 3600
-            steps = [Step(t, "expired", "expired"), Step(t + 20, "callback_requested", "callback_requested")]
-            steps += ([Step(back, "assigned", "claimed", agent), Step(back + 30, "active", "reply", agent),
-                       Step(back + handle, "resolved", "resolved", agent)] if rng.random() < 0.8
-                      else [Step(back, "abandoned", "abandoned")])
+            steps = [Step(t, Status.EXPIRED, Kind.EXPIRED),
+                     Step(t + 20, Status.CALLBACK_REQUESTED, Kind.CALLBACK_REQUESTED)]
+            steps += ([Step(back, Status.ASSIGNED, Kind.CLAIMED, agent), Step(back + 30, Status.ACTIVE, "reply", agent),
+                       Step(back + handle, Status.RESOLVED, Kind.RESOLVED, agent)] if rng.random() < 0.8
+                      else [Step(back, Status.ABANDONED, Kind.ABANDONED)])
         else:
-            end_kind = ("returned_to_bot", "handed_back") if rng.random() < 0.12 else ("resolved", "resolved")
-            steps = [Step(max(wait - 8, 0), "assigned", "claimed", agent), Step(wait, "active", "reply", agent),
+            end_kind = ((Status.RETURNED_TO_BOT, Kind.HANDED_BACK) if rng.random() < 0.12
+                        else (Status.RESOLVED, Kind.RESOLVED))
+            steps = [Step(max(wait - 8, 0), Status.ASSIGNED, Kind.CLAIMED, agent),
+                     Step(wait, Status.ACTIVE, "reply", agent),
                      Step(wait + handle, *end_kind, agent)]
             if rng.random() < CSAT_SHARE:
                 rating = max(1, min(5, round(rng.gauss(4.6 - wait / 240, 0.8))))

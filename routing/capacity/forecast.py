@@ -16,10 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, load_only
 
 from routing.analytics.service import AGENT_CLOSED, RECORD_COLUMNS, time_held
-from routing.escalations.models import Escalation, EscalationEvent
+from routing.escalations.models import Escalation, EscalationEvent, Kind, Status
 from routing.policy.definition import Policy
 
-NOT_LIVE = ("callback_requested", "ticket")  # created out of hours: never offered to a live queue
+NOT_LIVE = (Status.CALLBACK_REQUESTED, Status.TICKET)  # created out of hours: never offered to a live queue
 
 
 @dataclass
@@ -82,16 +82,16 @@ def read_history(session: Session, policy: Policy, now: datetime, weeks: int) ->
 
 def _count(history: QueueHistory, esc: Escalation, events: list[EscalationEvent], zone: ZoneInfo,
            end: datetime) -> None:
-    created = next((e for e in events if e.kind == "created"), None)
+    created = next((e for e in events if e.kind == Kind.CREATED), None)
     if (created.to_status if created else esc.status) not in NOT_LIVE:
         local = esc.created_at.astimezone(zone)
         key = (local.weekday(), local.hour)
         history.arrivals[key] = history.arrivals.get(key, 0) + 1
         history.offered += 1
-        left = next((e for e in events if e.from_status == "waiting" and e.to_status != "waiting"), None)
-        still = end if esc.status == "waiting" else esc.updated_at  # no event left the queue: waiting, or no trail
+        left = next((e for e in events if e.from_status == Status.WAITING and e.to_status != Status.WAITING), None)
+        still = end if esc.status == Status.WAITING else esc.updated_at  # no event left the queue: waiting, or no trail
         history.wait_seconds += ((left.at if left else still) - esc.created_at).total_seconds()
-        history.abandoned += left is not None and left.to_status == "abandoned"
+        history.abandoned += left is not None and left.to_status == Status.ABANDONED
     held, still_held = time_held(events)
     if esc.status in AGENT_CLOSED and not still_held and held > 0:
         history.handled += 1

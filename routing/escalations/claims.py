@@ -27,12 +27,12 @@ from routing.agents.models import Agent
 from routing.errors import Conflict
 from routing.escalations import outbox
 from routing.escalations.flows import ChangedMeanwhile, transition
-from routing.escalations.models import Escalation
+from routing.escalations.models import Escalation, Kind, Status
 from routing.escalations.service import AtCapacity, EscalationNotFound, announce
 from routing.policy.definition import Policy
 from routing.queues.service import claim_order
 
-CLAIMABLE = ("waiting", "callback_requested", "ticket")
+CLAIMABLE = (Status.WAITING, Status.CALLBACK_REQUESTED, Status.TICKET)
 
 
 class NotClaimable(Conflict):
@@ -46,7 +46,7 @@ def _lock_agent(session: Session, agent_id: int, now: datetime) -> Agent:
     agent = session.scalars(select(Agent).where(Agent.id == agent_id)
                             .execution_options(populate_existing=True)).one()
     load = session.scalar(select(func.count()).select_from(Escalation).where(
-        Escalation.agent_id == agent_id, Escalation.status.in_(("assigned", "active")))) or 0
+        Escalation.agent_id == agent_id, Escalation.status.in_((Status.ASSIGNED, Status.ACTIVE)))) or 0
     if load >= agent.max_chats:
         session.rollback()
         raise AtCapacity(f"you already handle {load} of {agent.max_chats} chats")
@@ -54,9 +54,9 @@ def _lock_agent(session: Session, agent_id: int, now: datetime) -> Agent:
 
 
 def _assign(session: Session, esc: Escalation, agent: Agent, now: datetime, kind: str) -> Escalation | None:
-    was_waiting = esc.status == "waiting"
+    was_waiting = esc.status == Status.WAITING
     try:  # a compare-and-set on the status and version read: a callback or an expiry that got there first wins
-        transition(session, esc, "assigned", kind, f"agent:{agent.login}", now, agent_id=agent.id,
+        transition(session, esc, Status.ASSIGNED, kind, f"agent:{agent.login}", now, agent_id=agent.id,
                    changes={"agent_id": agent.id})
     except ChangedMeanwhile:
         session.rollback()
@@ -82,13 +82,13 @@ def claim_next(session: Session, agent_id: int, policy: Policy, queues: Iterable
         session.rollback()
         return None
     esc = session.scalars(
-        select(Escalation).where(Escalation.status == "waiting", Escalation.queue.in_(sorted(wanted)))
+        select(Escalation).where(Escalation.status == Status.WAITING, Escalation.queue.in_(sorted(wanted)))
         .order_by(*claim_order(policy, now))
         .limit(1).with_for_update(skip_locked=True)).first()
     if esc is None:
         session.rollback()
         return None
-    return _assign(session, esc, agent, now, "claimed")
+    return _assign(session, esc, agent, now, Kind.CLAIMED)
 
 
 def claim(session: Session, agent_id: int, escalation_id: int, now: datetime | None = None) -> Escalation | None:
@@ -103,11 +103,11 @@ def claim(session: Session, agent_id: int, escalation_id: int, now: datetime | N
     if esc is None or esc.queue not in agent.queues:
         session.rollback()
         raise EscalationNotFound()
-    if esc.status in ("assigned", "active"):
+    if esc.status in (Status.ASSIGNED, Status.ACTIVE):
         session.rollback()
         return None
     if esc.status not in CLAIMABLE:
         status = esc.status
         session.rollback()
         raise NotClaimable(f"This escalation is {status} now; it can no longer be taken.")
-    return _assign(session, esc, agent, now, "claimed")
+    return _assign(session, esc, agent, now, Kind.CLAIMED)

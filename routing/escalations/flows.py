@@ -11,20 +11,22 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from routing.errors import Conflict
-from routing.escalations.models import Escalation, EscalationEvent
+from routing.escalations.models import Escalation, EscalationEvent, Status
 
 # waiting → assigned → active → resolved | returned_to_bot | abandoned | expired (plus transfer back to waiting,
 # and the offline alternatives callback_requested / ticket that an agent can pick up later).
 TRANSITIONS: dict[str, frozenset[str]] = {
-    "waiting": frozenset({"waiting", "assigned", "expired", "abandoned", "callback_requested"}),
-    "assigned": frozenset({"active", "waiting", "resolved", "returned_to_bot", "abandoned"}),
-    "active": frozenset({"waiting", "resolved", "returned_to_bot", "abandoned"}),
-    "callback_requested": frozenset({"callback_requested", "assigned", "abandoned"}),
-    "ticket": frozenset({"callback_requested", "assigned", "abandoned"}),
-    "expired": frozenset({"callback_requested"}),
-    "resolved": frozenset(),
-    "returned_to_bot": frozenset(),
-    "abandoned": frozenset(),
+    Status.WAITING: frozenset({Status.WAITING, Status.ASSIGNED, Status.EXPIRED, Status.ABANDONED,
+                               Status.CALLBACK_REQUESTED}),
+    Status.ASSIGNED: frozenset({Status.ACTIVE, Status.WAITING, Status.RESOLVED, Status.RETURNED_TO_BOT,
+                                Status.ABANDONED}),
+    Status.ACTIVE: frozenset({Status.WAITING, Status.RESOLVED, Status.RETURNED_TO_BOT, Status.ABANDONED}),
+    Status.CALLBACK_REQUESTED: frozenset({Status.CALLBACK_REQUESTED, Status.ASSIGNED, Status.ABANDONED}),
+    Status.TICKET: frozenset({Status.CALLBACK_REQUESTED, Status.ASSIGNED, Status.ABANDONED}),
+    Status.EXPIRED: frozenset({Status.CALLBACK_REQUESTED}),
+    Status.RESOLVED: frozenset(),
+    Status.RETURNED_TO_BOT: frozenset(),
+    Status.ABANDONED: frozenset(),
 }
 
 
@@ -66,11 +68,11 @@ def transition(session: Session, escalation: Escalation, to_status: str, kind: s
         raise InvalidTransition(f"cannot go from {escalation.status} to {to_status}")
     values: dict[str, Any] = {**(changes or {}), "status": to_status, "updated_at": now,
                               "version": escalation.version + 1}
-    if to_status == "assigned":
+    if to_status == Status.ASSIGNED:
         values["assigned_at"] = now
-    elif to_status == "active":
+    elif to_status == Status.ACTIVE:
         values["active_at"] = now
-    elif to_status in ("resolved", "returned_to_bot", "abandoned", "expired"):
+    elif to_status in (Status.RESOLVED, Status.RETURNED_TO_BOT, Status.ABANDONED, Status.EXPIRED):
         values["closed_at"] = now
     written = session.execute(
         update(Escalation).where(Escalation.id == escalation.id, Escalation.status == escalation.status,

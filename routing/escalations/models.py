@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
@@ -12,10 +13,39 @@ from clock import utcnow
 from routing.db import Base
 from routing.sqltypes import UTCDateTime
 
-OPEN_STATUSES = ("waiting", "assigned", "active")
-CLOSED_STATUSES = ("resolved", "returned_to_bot", "abandoned", "expired")
-OFFLINE_STATUSES = ("callback_requested", "ticket")
-_OPEN_SQL = text("status IN ('waiting', 'assigned', 'active')")
+
+class Status(StrEnum):
+    """An escalation's status, the one spelling of each (the steps between them: routing/escalations/flows.py)."""
+
+    WAITING = "waiting"
+    ASSIGNED = "assigned"
+    ACTIVE = "active"
+    RESOLVED = "resolved"
+    RETURNED_TO_BOT = "returned_to_bot"
+    ABANDONED = "abandoned"
+    EXPIRED = "expired"
+    CALLBACK_REQUESTED = "callback_requested"
+    TICKET = "ticket"
+
+
+class Kind(StrEnum):
+    """What one audit event of an escalation records (EscalationEvent.kind)."""
+
+    CREATED = "created"
+    CLAIMED = "claimed"
+    FIRST_REPLY = "first_reply"
+    TRANSFERRED = "transferred"
+    RESOLVED = "resolved"
+    HANDED_BACK = "handed_back"
+    ABANDONED = "abandoned"
+    CALLBACK_REQUESTED = "callback_requested"
+    EXPIRED = "expired"
+
+
+OPEN_STATUSES = (Status.WAITING, Status.ASSIGNED, Status.ACTIVE)
+CLOSED_STATUSES = (Status.RESOLVED, Status.RETURNED_TO_BOT, Status.ABANDONED, Status.EXPIRED)
+OFFLINE_STATUSES = (Status.CALLBACK_REQUESTED, Status.TICKET)
+_OPEN_SQL = text("status IN (" + ", ".join(f"'{status}'" for status in OPEN_STATUSES) + ")")
 
 
 class Escalation(Base):
@@ -48,7 +78,7 @@ class Escalation(Base):
     summary: Mapped[str] = mapped_column(Text, default="")
     transcript: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     contact: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(24), default="waiting")
+    status: Mapped[str] = mapped_column(String(24), default=Status.WAITING)
     alternative: Mapped[str | None] = mapped_column(String(16))
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"), index=True)
     disposition: Mapped[str | None] = mapped_column(String(64))

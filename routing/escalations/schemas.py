@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from routing.escalations.models import Status
 from routing.inputs import InputModel
 
 Text = Field(min_length=1, max_length=4000)
@@ -55,7 +56,7 @@ class EscalationStatusOut(BaseModel):
 
     id: int
     conversation_id: str
-    status: str
+    status: Status
     queue: str
     queue_display_name: str
     position: int | None
@@ -129,8 +130,8 @@ class EventOut(BaseModel):
 
     at: datetime
     kind: str
-    from_status: str | None
-    to_status: str
+    from_status: Status | None
+    to_status: Status
     actor: str
     reason: str
 
@@ -142,7 +143,7 @@ class EscalationSummary(BaseModel):
 
     id: int
     conversation_id: str
-    status: str
+    status: Status
     queue: str
     priority: int
     tier: str

@@ -18,7 +18,16 @@ from routing.customers.models import Customer
 from routing.errors import Conflict, InvalidField, NotFound
 from routing.escalations import outbox
 from routing.escalations.flows import ChangedMeanwhile, InvalidTransition, hold, record, transition
-from routing.escalations.models import OPEN_STATUSES, Escalation, EscalationEvent, Message, Note
+from routing.escalations.models import (
+    OFFLINE_STATUSES,
+    OPEN_STATUSES,
+    Escalation,
+    EscalationEvent,
+    Kind,
+    Message,
+    Note,
+    Status,
+)
 from routing.escalations.schemas import Contact, EscalationIn, EscalationStatusOut, EscalationSummary
 from routing.live import queue_event
 from routing.policy.definition import Policy, QueueDefinition
@@ -109,10 +118,10 @@ def create(session: Session, data: EscalationIn, policy: Policy, now: datetime |
     online, _ = queues.online_capacity(session, cfg.name)
     alternative: Literal["callback", "ticket"] | None
     if not cfg.business_hours.is_open(now):
-        status = "callback_requested" if cfg.out_of_hours == "callback" else "ticket"
+        status = Status.CALLBACK_REQUESTED if cfg.out_of_hours == "callback" else Status.TICKET
         alternative, expires_at = cfg.out_of_hours, None
     else:
-        status, alternative = "waiting", (None if online else cfg.out_of_hours)
+        status, alternative = Status.WAITING, (None if online else cfg.out_of_hours)
         expires_at = now + timedelta(seconds=cfg.escalation_timeout_seconds)
     esc = Escalation(
         conversation_id=data.conversation_id, idempotency_key=data.idempotency_key, customer_id=data.customer_id,
@@ -132,8 +141,8 @@ def create(session: Session, data: EscalationIn, policy: Policy, now: datetime |
         if existing is None:
             raise
         return existing, False
-    record(session, esc, "created", "bot", data.reason, now=now)
-    if status == "waiting" and cfg.webhook_url:
+    record(session, esc, Kind.CREATED, "bot", data.reason, now=now)
+    if status == Status.WAITING and cfg.webhook_url:
         outbox.enqueue(session, "webhook", esc.conversation_id, {"url": cfg.webhook_url, "escalation": _summary(esc)})
     announce(session, "escalation.created", esc)
     return esc, True
@@ -162,7 +171,7 @@ def add_customer_message(session: Session, escalation_id: int, text: str, idempo
 
 
 def _mine(esc: Escalation, agent: Agent) -> None:
-    if esc.agent_id != agent.id or esc.status not in ("assigned", "active"):
+    if esc.agent_id != agent.id or esc.status not in (Status.ASSIGNED, Status.ACTIVE):
         raise InvalidTransition("only the agent handling this escalation can do that")
 
 
@@ -170,11 +179,11 @@ def add_agent_message(session: Session, esc: Escalation, agent: Agent, text: str
     """The handling agent replies; the first reply makes the escalation active. Relayed to the customer."""
     _mine(esc, agent)
     now = utcnow()
-    if esc.status == "assigned":
-        transition(session, esc, "active", "first_reply", f"agent:{agent.login}", now, agent_id=agent.id)
+    if esc.status == Status.ASSIGNED:
+        transition(session, esc, Status.ACTIVE, Kind.FIRST_REPLY, f"agent:{agent.login}", now, agent_id=agent.id)
         announce(session, "escalation.updated", esc)  # the SLA is met: consoles stop its timer
     else:  # never a reply after the escalation was closed or transferred meanwhile
-        hold(session, esc, ("active",), agent_id=agent.id)
+        hold(session, esc, (Status.ACTIVE,), agent_id=agent.id)
     msg = Message(escalation_id=esc.id, sender="agent", agent_id=agent.id, text=text, created_at=now)
     session.add(msg)
     session.flush()
@@ -203,7 +212,7 @@ def transfer(session: Session, esc: Escalation, agent: Agent, queue: str, reason
     cfg = _queue(policy, queue)
     now = utcnow()
     old = esc.queue
-    transition(session, esc, "waiting", "transferred", f"agent:{agent.login}", now,
+    transition(session, esc, Status.WAITING, Kind.TRANSFERRED, f"agent:{agent.login}", now,
                reason=f"{old} → {queue}: {reason}", agent_id=agent.id,
                changes={"queue": cfg.name, "agent_id": None,
                         "expires_at": now + timedelta(seconds=cfg.escalation_timeout_seconds)})
@@ -220,7 +229,7 @@ def _close(session: Session, esc: Escalation, agent: Agent, to_status: str, disp
         raise InvalidField(("body", "disposition"),
                            f"unknown disposition {disposition!r}; use one of {', '.join(codes)}")
     now = utcnow()
-    kind = "resolved" if to_status == "resolved" else "handed_back"
+    kind = Kind.RESOLVED if to_status == Status.RESOLVED else Kind.HANDED_BACK
     transition(session, esc, to_status, kind, f"agent:{agent.login}", now, reason=note or disposition or "",
                agent_id=agent.id, changes={"disposition": disposition})
     if note:
@@ -234,19 +243,19 @@ def _close(session: Session, esc: Escalation, agent: Agent, to_status: str, disp
 def resolve(session: Session, esc: Escalation, agent: Agent, disposition: str, note: str | None,
             policy: Policy) -> Escalation:
     """Close as resolved with a disposition code; the bot resumes the conversation."""
-    return _close(session, esc, agent, "resolved", disposition, note, policy)
+    return _close(session, esc, agent, Status.RESOLVED, disposition, note, policy)
 
 
 def handback(session: Session, esc: Escalation, agent: Agent, disposition: str | None, note: str | None,
              policy: Policy) -> Escalation:
     """Return the conversation to the bot."""
-    return _close(session, esc, agent, "returned_to_bot", disposition, note, policy)
+    return _close(session, esc, agent, Status.RETURNED_TO_BOT, disposition, note, policy)
 
 
 def abandon(session: Session, escalation_id: int, reason: str) -> Escalation:
     """The customer left; nothing is relayed (nobody is there to hear it)."""
     esc = get(session, escalation_id)
-    transition(session, esc, "abandoned", "abandoned", "customer", utcnow(), reason=reason)
+    transition(session, esc, Status.ABANDONED, Kind.ABANDONED, "customer", utcnow(), reason=reason)
     announce(session, "escalation.updated", esc)
     session.flush()
     return esc
@@ -257,7 +266,7 @@ def request_callback(session: Session, escalation_id: int, contact: Contact) -> 
     if not (contact.email or contact.phone):
         raise InvalidField(("body", "contact"), "an email or a phone number is needed for a callback")
     esc = get(session, escalation_id)
-    transition(session, esc, "callback_requested", "callback_requested", "customer", utcnow(),
+    transition(session, esc, Status.CALLBACK_REQUESTED, Kind.CALLBACK_REQUESTED, "customer", utcnow(),
                reason="customer asked to be called back",
                changes={"contact": contact.model_dump(), "alternative": "callback", "agent_id": None})
     announce(session, "escalation.updated", esc)
@@ -270,16 +279,16 @@ def expire_due(session: Session, now: datetime | None = None, limit: int = 500) 
     called back or abandoned meanwhile is left as it is (each expiry is a compare-and-set). Returns how many."""
     now = now or utcnow()
     due = list(session.scalars(select(Escalation).where(
-        Escalation.status == "waiting", Escalation.expires_at <= now)
+        Escalation.status == Status.WAITING, Escalation.expires_at <= now)
         .order_by(Escalation.expires_at).limit(limit).with_for_update(skip_locked=True)))
     expired = 0
     for esc in due:
         try:
-            transition(session, esc, "expired", "expired", "system", now, reason="nobody picked it up in time",
+            transition(session, esc, Status.EXPIRED, Kind.EXPIRED, "system", now, reason="nobody picked it up in time",
                        changes={"alternative": "callback"})
         except ChangedMeanwhile:
             continue
-        outbox.enqueue(session, "end_handoff", esc.conversation_id, {"status": "expired", "disposition": None})
+        outbox.enqueue(session, "end_handoff", esc.conversation_id, {"status": Status.EXPIRED, "disposition": None})
         announce(session, "escalation.updated", esc)
         expired += 1
     session.flush()
@@ -296,14 +305,14 @@ def visible_to(esc: Escalation, agent: Agent) -> bool:
     return esc.queue in agent.queues or esc.agent_id == agent.id
 
 
-def list_for_agent(session: Session, agent: Agent, queue: str | None, status: str | None, limit: int,
+def list_for_agent(session: Session, agent: Agent, queue: str | None, status: Status | None, limit: int,
                    after: list[Any] | None = None) -> tuple[list[Escalation], list[Any] | None]:
     """A page of the escalations of my queues (open work by default), in queue order (priority, then arrival),
     starting after the sort key `after`; returns the page and the sort key of its last row when more follow."""
     if queue is not None and queue not in agent.queues:
         raise EscalationNotFound()
     names = [queue] if queue else agent.queues
-    statuses = [status] if status else ["waiting", "assigned", "active", "callback_requested", "ticket"]
+    statuses = [status] if status else [*OPEN_STATUSES, *OFFLINE_STATUSES]
     query = select(Escalation).where(Escalation.queue.in_(names), Escalation.status.in_(statuses))
     if after is not None:
         priority, created_at, last_id = after

@@ -19,7 +19,7 @@ from routing.auth import require_service_token
 from routing.db import SessionDep
 from routing.errors import Conflict, InvalidField
 from routing.escalations import claims, service
-from routing.escalations.models import CLOSED_STATUSES, Escalation
+from routing.escalations.models import CLOSED_STATUSES, Escalation, Status
 from routing.escalations.schemas import (
     AbandonIn,
     AgentTextIn,
@@ -62,10 +62,13 @@ def create_escalation(body: EscalationIn, response: Response, session: SessionDe
     return service.status_out(session, esc, policy)
 
 
+AGENT_CLOSED = f"{Status.RESOLVED},{Status.RETURNED_TO_BOT}"  # what trainers review by default
+
+
 @service_router.get("/escalations", response_model=list[ClosedEscalationOut],
                     responses={200: {"description": 'one page; a `Link: <...>; rel="next"` header while more follow'}})
 def closed_escalations(request: Request, response: Response, session: SessionDep,
-                       status_: Annotated[str, Query(alias="status", max_length=200)] = "resolved,returned_to_bot",
+                       status_: Annotated[str, Query(alias="status", max_length=200)] = AGENT_CLOSED,
                        since: UtcDatetime | None = None,
                        limit: Annotated[int, Query(ge=1, le=1000)] = 500,
                        after: Annotated[str | None, Query(max_length=CURSOR_MAX_CHARS)] = None
@@ -138,7 +141,7 @@ VisibleEscalation = Annotated[Escalation, Depends(visible_escalation, scope="fun
 @agent_router.get("/escalations", response_model=list[EscalationSummary],
                   responses={200: {"description": 'one page; a `Link: <...>; rel="next"` header while more follow'}})
 def list_escalations(request: Request, response: Response, agent: AgentDep, session: SessionDep,
-                     queue: str | None = None, status_: Annotated[str | None, Query(alias="status")] = None,
+                     queue: str | None = None, status_: Annotated[Status | None, Query(alias="status")] = None,
                      limit: Annotated[int, Query(ge=1, le=500)] = 200,
                      after: Annotated[str | None, Query(max_length=CURSOR_MAX_CHARS)] = None) -> list[Escalation]:
     """Escalations of the queues I serve (open work unless `status` is given), by priority then arrival. 403 for a

@@ -12,7 +12,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from clock import utcnow
 from routing.agents.models import Agent, AgentQueue
-from routing.escalations.models import Escalation
+from routing.escalations.models import OPEN_STATUSES, Escalation, Status
 from routing.policy.definition import WEEKDAYS, BusinessHours, Policy, QueueDefinition
 
 RECENT_HANDLED = 20
@@ -82,7 +82,7 @@ def online_capacity(session: Session, queue: str) -> tuple[int, int]:
         return 0, 0
     loads: dict[int | None, int] = dict(session.execute(
         select(Escalation.agent_id, func.count()).where(
-            Escalation.agent_id.in_([a.id for a in agents]), Escalation.status.in_(("assigned", "active")))
+            Escalation.agent_id.in_([a.id for a in agents]), Escalation.status.in_((Status.ASSIGNED, Status.ACTIVE)))
         .group_by(Escalation.agent_id)).tuples().all())
     return len(agents), sum(max(a.max_chats - loads.get(a.id, 0), 0) for a in agents)
 
@@ -91,7 +91,7 @@ def average_handle_seconds(session: Session, queue: str) -> float:
     """Mean assigned→closed time of the queue's last few handled escalations (the default until there are any)."""
     rows = session.execute(
         select(Escalation.assigned_at, Escalation.closed_at).where(
-            Escalation.queue == queue, Escalation.status.in_(("resolved", "returned_to_bot")),
+            Escalation.queue == queue, Escalation.status.in_((Status.RESOLVED, Status.RETURNED_TO_BOT)),
             Escalation.assigned_at.is_not(None), Escalation.closed_at.is_not(None))
         .order_by(Escalation.closed_at.desc()).limit(RECENT_HANDLED)).all()
     if not rows:
@@ -128,7 +128,7 @@ def waiting_in_order(session: Session, queue: str, policy: Policy, now: datetime
     """(id, conversation_id) of the queue's waiting escalations in claim order (never their packets)."""
     return list(session.execute(
         select(Escalation.id, Escalation.conversation_id)
-        .where(Escalation.queue == queue, Escalation.status == "waiting")
+        .where(Escalation.queue == queue, Escalation.status == Status.WAITING)
         .order_by(*claim_order(policy, now))).all())
 
 
@@ -144,7 +144,7 @@ def estimate_wait(position: int, online: int, free_slots: int, handle_seconds: f
 def position_of(session: Session, esc: Escalation, policy: Policy, now: datetime | None = None) -> int | None:
     """1-based place of a waiting escalation in its queue (None when it is not waiting): one COUNT of the waiting
     escalations ahead of it in claim order, whatever the length of the line."""
-    if esc.status != "waiting":
+    if esc.status != Status.WAITING:
         return None
     now = now or utcnow()
     mine, priority = effective_priority(esc, policy, now), effective_priority_sql(policy, now)
@@ -154,7 +154,7 @@ def position_of(session: Session, esc: Escalation, policy: Policy, now: datetime
         earlier = or_(Escalation.sla_due_at < esc.sla_due_at,
                       and_(Escalation.sla_due_at == esc.sla_due_at, Escalation.id < esc.id))
     ahead = session.scalar(select(func.count()).select_from(Escalation).where(
-        Escalation.queue == esc.queue, Escalation.status == "waiting", Escalation.id != esc.id,
+        Escalation.queue == esc.queue, Escalation.status == Status.WAITING, Escalation.id != esc.id,
         or_(priority > mine, and_(priority == mine, earlier)))) or 0
     return ahead + 1
 
@@ -164,7 +164,7 @@ def availability(session: Session, queue: QueueDefinition, now: datetime | None 
     now = now or utcnow()
     online, free = online_capacity(session, queue.name)
     waiting = session.scalar(select(func.count()).select_from(Escalation).where(
-        Escalation.queue == queue.name, Escalation.status == "waiting")) or 0
+        Escalation.queue == queue.name, Escalation.status == Status.WAITING)) or 0
     is_open = queue.business_hours.is_open(now)
     eta = estimate_wait(waiting + 1, online, free, average_handle_seconds(session, queue.name)) if is_open else None
     return Availability(queue=queue.name, display_name=queue.display_name, open=is_open, staffed=online > 0,
@@ -188,9 +188,9 @@ def live_counts(session: Session, queues: list[str]) -> dict[str, LiveCounts]:
     counts = {q: LiveCounts() for q in queues}
     for queue, status, n, oldest in session.execute(
             select(Escalation.queue, Escalation.status, func.count(), func.min(Escalation.created_at))
-            .where(Escalation.queue.in_(queues), Escalation.status.in_(("waiting", "assigned", "active")))
+            .where(Escalation.queue.in_(queues), Escalation.status.in_(OPEN_STATUSES))
             .group_by(Escalation.queue, Escalation.status)).tuples():
-        if status == "waiting":
+        if status == Status.WAITING:
             counts[queue].waiting, counts[queue].oldest_waiting_at = n, oldest
         else:
             counts[queue].in_progress += n
