@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from routing.analytics.models import COMMENT_MAX
-from routing.inputs import InputModel
+from routing.inputs import ConversationId, InputModel
 
 
 class CsatIn(InputModel):
@@ -16,7 +16,7 @@ class CsatIn(InputModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    conversation_id: str = Field(min_length=1, max_length=128)
+    conversation_id: ConversationId
     rating: int = Field(ge=1, le=5)
     comment: str | None = Field(default=None, max_length=COMMENT_MAX)
 

@@ -6,6 +6,7 @@ from urllib.parse import quote
 
 import httpx
 
+from routing.inputs import DOT_SEGMENTS
 from routing.webhooks import OutgoingHttp
 
 
@@ -14,6 +15,17 @@ class RelayError(Exception):
 
 
 RELAY_ID = "relay_id"  # the call's key: Rasa applies a key once (bot_runtime/relay_once.py)
+
+
+def path_segment(value: str) -> str:
+    """`value` quoted as exactly one URL path segment: "/", "?", "#" and "%" are percent-quoted (safe=''). quote
+    leaves dots alone, and "." or ".." would be steps in the path that clients, proxies and servers resolve
+    (httpx sends /conversations/../trigger_intent as /trigger_intent; WHATWG parsers resolve "%2E%2E" as well), so
+    they are refused (ValueError), as is an empty value. The service accepts no such conversation id
+    (routing/inputs.py); this guards ids stored before it refused them."""
+    if not value or value in DOT_SEGMENTS:
+        raise ValueError(f"{value!r} cannot be a conversation id in a URL")
+    return quote(value, safe="")
 
 
 class RasaRelay:
@@ -36,8 +48,11 @@ class RasaRelay:
 
     @staticmethod
     def _conversation(conversation_id: str) -> str:
-        """The conversation id as one URL path segment: "?", "#", "/" or ".." in a client-chosen id stay inside it."""
-        return quote(conversation_id, safe="")
+        """The conversation id as one URL path segment that nothing on the way normalises (`path_segment`)."""
+        try:
+            return path_segment(conversation_id)
+        except ValueError as exc:
+            raise RelayError(str(exc)) from None
 
     def send_agent_message(self, conversation_id: str, text: str, agent_name: str, attempts: int | None = None,
                            relay_id: str | None = None) -> None:
