@@ -49,6 +49,7 @@ class StackSettings:
     service_token: str = field(default_factory=lambda: _env("CONCIERGE_SERVICE_TOKEN", DEV_SECRET))
     actions_token: str = field(default_factory=lambda: _env("CONCIERGE_ACTIONS_TOKEN", DEV_SECRET))
     identity_secret: str = field(default_factory=lambda: _env("CONCIERGE_IDENTITY_SECRET", DEV_SECRET))
+    csat_secret: str = field(default_factory=lambda: _env("CONCIERGE_CSAT_SECRET", DEV_SECRET))
     var_dir: Path = field(default_factory=lambda: Path(_env("CONCIERGE_VAR_DIR", str(ROOT / "var"))))
     model: Path = field(default_factory=lambda: Path(_env("CONCIERGE_MODEL", str(MODEL))))
     policy_file: Path = field(default_factory=lambda: Path(_env("CONCIERGE_POLICY_FILE", str(POLICY))))
@@ -118,6 +119,7 @@ class StackSettings:
             CONCIERGE_SERVICE_TOKEN=self.service_token,
             CONCIERGE_ACTIONS_TOKEN=self.actions_token,
             CONCIERGE_IDENTITY_SECRET=self.identity_secret,
+            CONCIERGE_CSAT_SECRET=self.csat_secret,
             CONCIERGE_DATABASE_URL=self.database_url,
             CONCIERGE_POLICY_FILE=str(self.policy_file),
             CONCIERGE_TRACKER_DB=str(self.var_dir / "tracker.db"),

@@ -14,7 +14,7 @@ from routing.proxies import parse_trusted_proxies
 ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET = "dev-only-change-me"
 MIN_SECRET_CHARS = 32  # HS256 wants a key of at least 256 bits
-SECRETS = ("service_token", "identity_secret", "rasa_token")
+SECRETS = ("service_token", "identity_secret", "rasa_token", "csat_secret")
 
 
 class Settings(BaseSettings):
@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     rasa_public_url: str = ""  # Rasa's URL as the customer's browser sees it (defaults to rasa_url)
     identity_issuer: str = ""  # when set, the shop's tokens must carry this `iss`
     identity_audience: str = ""  # when set, the shop's tokens must carry this `aud`
+    # signs the key with which only a conversation's own customer may rate a chat with a person (analytics/csat.py)
+    csat_secret: str = DEV_SECRET
     # addresses (comma-separated) of the reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed; none
     # by default, so that a client cannot pick the address the sign-in throttle counts (routing/proxies.py)
     trusted_proxies: str = ""

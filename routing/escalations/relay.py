@@ -15,6 +15,7 @@ class RelayError(Exception):
 
 
 RELAY_ID = "relay_id"  # the call's key: Rasa applies a key once (bot_runtime/relay_once.py)
+RATING_KEY = "rating_key"  # lets the customer rate the chat (routing/analytics/csat.py); the widget gets it
 
 
 def path_segment(value: str) -> str:
@@ -78,10 +79,11 @@ class RasaRelay:
                    {"name": "EXTERNAL_queue_update", "entities": {"queue_event": event}}, attempts=1)
 
     def end_handoff(self, conversation_id: str, status: str, disposition: str | None, attempts: int | None = None,
-                    relay_id: str | None = None) -> None:
+                    relay_id: str | None = None, rating_key: str | None = None) -> None:
         """Resume the bot: trigger EXTERNAL_handoff_ended with the outcome (and `relay_id`, see
-        `send_agent_message`) as entities."""
+        `send_agent_message`, and the customer's `rating_key` after a chat with a person) as entities. Rasa keeps
+        entities the domain does not declare in the triggered message, so neither needs a domain entry."""
         entities = {"handoff_status": status, "disposition": disposition or "",
-                    **({RELAY_ID: relay_id} if relay_id else {})}
+                    **({RELAY_ID: relay_id} if relay_id else {}), **({RATING_KEY: rating_key} if rating_key else {})}
         self._post(f"/conversations/{self._conversation(conversation_id)}/trigger_intent", {"output_channel": "latest"},
                    {"name": "EXTERNAL_handoff_ended", "entities": entities}, attempts=attempts)
