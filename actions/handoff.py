@@ -294,7 +294,12 @@ async def refuse_unsigned(dispatcher: CollectingDispatcher, tracker: Tracker) ->
 
 
 class ActionHandoffEnded(Action):
-    """The routing service ended the handoff (resolved, handed back, expired): the bot resumes in context."""
+    """The routing service ended the handoff (resolved, handed back, expired): the bot resumes in context.
+
+    After a chat with a person the trigger carries `rating_key`, with which the customer's widget may rate that
+    chat (routing/analytics/csat.py); it goes to the widget with the "ended" state. The entity is not in the
+    domain: Rasa keeps a triggered intent's entities as sent.
+    """
 
     def name(self) -> str:
         return "action_handoff_ended"
@@ -302,8 +307,9 @@ class ActionHandoffEnded(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> list[EventType]:
         status = next(tracker.get_latest_entity_values("handoff_status"), "resolved")
+        key = next(tracker.get_latest_entity_values("rating_key"), None)
         events: list[EventType] = [SlotSet("handoff_active", False)]
-        ended = handoff_state("ended")
+        ended = handoff_state("ended", **({"rating_key": key} if isinstance(key, str) and key else {}))
         if status == "expired":
             has_contact = bool(tracker.get_slot("verified") or tracker.get_slot("email"))
             say(dispatcher, "handoff_expired_known_contact" if has_contact else "handoff_expired_ask_contact",

@@ -108,9 +108,13 @@ def process_specs(c: ClusterSettings) -> list[ProcessSpec]:
     """Every replica, then nginx in front of them."""
     s, host, shared = c.stack, c.stack.host, c.shared_env()
     specs: list[ProcessSpec] = []
+    # the routing replicas believe X-Forwarded-For from nginx alone, which connects to them from `host`: the client
+    # address the sign-in throttle counts is the one nginx saw (routing/proxies.py)
     for i, port in enumerate(c.ports(s.routing_port), start=1):
         specs.append(ProcessSpec(f"routing{i}", [str(ROUTING_BIN / "python"), "-m", "routing.cli", "serve"],
-                                 f"http://{host}:{port}/health", env={**shared, "CONCIERGE_ROUTING_PORT": str(port)}))
+                                 f"http://{host}:{port}/health",
+                                 env={**shared, "CONCIERGE_ROUTING_PORT": str(port),
+                                      "CONCIERGE_TRUSTED_PROXIES": host}))
     for i, port in enumerate(c.ports(s.actions_port), start=1):
         specs.append(ProcessSpec(f"actions{i}", [str(BOT_BIN / "python"), "-m", "bot_runtime.action_server",
                                                  "--host", host, "--port", str(port)],

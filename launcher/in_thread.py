@@ -19,8 +19,10 @@ def serve_in_thread(app: ASGIApp, log_level: str = "warning", start_timeout: flo
                     limit_concurrency: int | None = None) -> Iterator[str]:
     """Serve `app` on a free loopback port; yields its base URL and stops the server (2 s grace) on exit."""
     port = free_port()
+    # nothing stands in front of it: X-Forwarded-For is not believed (uvicorn would from any loopback client)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level=log_level,
-                                           timeout_graceful_shutdown=2, limit_concurrency=limit_concurrency))
+                                           timeout_graceful_shutdown=2, limit_concurrency=limit_concurrency,
+                                           proxy_headers=False))
     thread = threading.Thread(target=server.run, daemon=True, name=f"uvicorn-{port}")
     thread.start()
     deadline = time.monotonic() + start_timeout

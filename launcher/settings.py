@@ -49,6 +49,7 @@ class StackSettings:
     service_token: str = field(default_factory=lambda: _env("CONCIERGE_SERVICE_TOKEN", DEV_SECRET))
     actions_token: str = field(default_factory=lambda: _env("CONCIERGE_ACTIONS_TOKEN", DEV_SECRET))
     identity_secret: str = field(default_factory=lambda: _env("CONCIERGE_IDENTITY_SECRET", DEV_SECRET))
+    csat_secret: str = field(default_factory=lambda: _env("CONCIERGE_CSAT_SECRET", DEV_SECRET))
     var_dir: Path = field(default_factory=lambda: Path(_env("CONCIERGE_VAR_DIR", str(ROOT / "var"))))
     model: Path = field(default_factory=lambda: Path(_env("CONCIERGE_MODEL", str(MODEL))))
     policy_file: Path = field(default_factory=lambda: Path(_env("CONCIERGE_POLICY_FILE", str(POLICY))))
@@ -57,6 +58,9 @@ class StackSettings:
     seed_demo: bool = field(default_factory=lambda: _env("CONCIERGE_SEED_DEMO", "1") == "1")
     demo_customers: int = field(default_factory=lambda: int(_env("CONCIERGE_DEMO_CUSTOMERS", "10000")))
     shop_origins: str = field(default_factory=lambda: _env("CONCIERGE_CHAT_ORIGINS", ""))
+    # the reverse proxies whose X-Forwarded-For the routing service believes (routing/proxies.py): none by default,
+    # since nothing stands in front of the embedded stack; the cluster names its nginx (launcher/cluster.py)
+    trusted_proxies: str = field(default_factory=lambda: _env("CONCIERGE_TRUSTED_PROXIES", ""))
 
     def with_ports(self, base: int, var_dir: Path) -> StackSettings:
         """A copy on ports base, base+1, base+2 with its own data folder (for tests)."""
@@ -110,10 +114,12 @@ class StackSettings:
             CONCIERGE_ACTIONS_URL=self.actions_url,
             CONCIERGE_ROUTING_URL=self.routing_url,
             CONCIERGE_CHAT_ORIGINS=self.chat_origins,
+            CONCIERGE_TRUSTED_PROXIES=self.trusted_proxies,
             CONCIERGE_RASA_TOKEN=self.rasa_token,
             CONCIERGE_SERVICE_TOKEN=self.service_token,
             CONCIERGE_ACTIONS_TOKEN=self.actions_token,
             CONCIERGE_IDENTITY_SECRET=self.identity_secret,
+            CONCIERGE_CSAT_SECRET=self.csat_secret,
             CONCIERGE_DATABASE_URL=self.database_url,
             CONCIERGE_POLICY_FILE=str(self.policy_file),
             CONCIERGE_TRACKER_DB=str(self.var_dir / "tracker.db"),

@@ -14,6 +14,7 @@ from routing.db import command_session, upgrade
 from routing.escalations.commands import register as register_escalation_commands
 from routing.policy.definition import Policy
 from routing.policy.loader import PolicyError, load_policy
+from routing.proxies import uvicorn_options
 from routing.settings import Settings, get_settings
 
 
@@ -81,8 +82,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     except PolicyError as error:
         print(f"routing: cannot start without a valid policy: {error}", file=sys.stderr)
         return 1
+    # forwarded headers only from CONCIERGE_TRUSTED_PROXIES (uvicorn's default believes any loopback client)
     uvicorn.run("routing.app:create_app", factory=True, host=settings.host, port=settings.routing_port,
-                log_level="warning")
+                log_level="warning", **uvicorn_options(settings.trusted_proxies))
     return 0
 
 

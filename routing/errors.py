@@ -1,7 +1,7 @@
 """The routing service's errors and their HTTP answers, in one place.
 
 Services raise these (or subclasses that name the thing: `EscalationNotFound`, `OrderConflict`, ...); the handlers
-that `install` registers where the app is assembled turn them into 404, 409 and 422 answers (a unique key taken
+that `install` registers where the app is assembled turn them into 403, 404, 409 and 422 answers (a unique key taken
 by a concurrent request is a 409 too). A 422 has FastAPI's own validation shape (`detail: [{loc, msg, type}]`), so
 clients read every invalid field the same way. A database that cannot be reached (or stays locked past the busy
 timeout) answers 503: the caller may retry; so does another server the answer needs, such as the throttle's Redis
@@ -37,6 +37,10 @@ class NotFound(Exception):
     def __init__(self, detail: str | None = None) -> None:
         super().__init__(detail or self.detail)
         self.detail = detail or self.detail
+
+
+class Forbidden(Exception):
+    """The caller may not do this (403, with the reason): e.g. a rating without the conversation's rating key."""
 
 
 class Conflict(Exception):
@@ -83,6 +87,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
     async def _not_found(_: Request, exc: NotFound) -> JSONResponse:
         return JSONResponse({"detail": exc.detail}, status.HTTP_404_NOT_FOUND)
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(_: Request, exc: Forbidden) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status.HTTP_403_FORBIDDEN)
 
     @app.exception_handler(Conflict)
     async def _conflict(_: Request, exc: Conflict) -> JSONResponse:

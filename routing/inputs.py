@@ -2,8 +2,9 @@
 
 Every request body is an `InputModel`: its text is valid Unicode without NUL characters (PostgreSQL refuses NUL,
 SQLite cannot store a lone surrogate), its integers fit the database's integer columns, and free-form JSON (`facts`)
-stays small. Ids in paths are `PathId`. Bodies over `MAX_BODY_BYTES` are refused before they are read whole
-(`BodyLimit`). Each refusal is a 4xx that names the field, never a 500.
+stays small. Ids in paths are `PathId`, conversation ids (body or query) `ConversationId`. Bodies over
+`MAX_BODY_BYTES` are refused before they are read whole (`BodyLimit`). Each refusal is a 4xx that names the field,
+never a 500.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 from typing import Annotated, Any
 
 from fastapi import Path
-from pydantic import BaseModel, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, field_validator
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MAX_INT = 2**31 - 1  # PostgreSQL's integer
@@ -20,6 +21,21 @@ MAX_JSON_CHARS = 16_000  # free-form JSON of one field (e.g. the facts of a hand
 MAX_BODY_BYTES = 1_000_000
 
 PathId = Annotated[int, Path(ge=1, le=MAX_INT)]
+MAX_CONVERSATION_ID = 128
+DOT_SEGMENTS = (".", "..")
+
+
+def _not_a_dot_segment(value: str) -> str:
+    # the service puts conversation ids into Rasa's URLs (/conversations/<id>/...), where "." or ".." would be
+    # read as a step in the path, even percent-quoted (quote leaves dots as they are); Rasa's channel refuses them
+    if value in DOT_SEGMENTS:
+        raise ValueError("'.' and '..' are not conversation ids")
+    return value
+
+
+ConversationId = Annotated[str, Field(min_length=1, max_length=MAX_CONVERSATION_ID),
+                           AfterValidator(_not_a_dot_segment)]
+"""A conversation (Rasa sender) id: 1 to 128 characters, not "." or ".." (422)."""
 
 
 def check_value(value: Any) -> None:

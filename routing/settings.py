@@ -9,10 +9,12 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from routing.proxies import parse_trusted_proxies
+
 ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET = "dev-only-change-me"
 MIN_SECRET_CHARS = 32  # HS256 wants a key of at least 256 bits
-SECRETS = ("service_token", "identity_secret", "rasa_token")
+SECRETS = ("service_token", "identity_secret", "rasa_token", "csat_secret")
 
 
 class Settings(BaseSettings):
@@ -38,6 +40,11 @@ class Settings(BaseSettings):
     rasa_public_url: str = ""  # Rasa's URL as the customer's browser sees it (defaults to rasa_url)
     identity_issuer: str = ""  # when set, the shop's tokens must carry this `iss`
     identity_audience: str = ""  # when set, the shop's tokens must carry this `aud`
+    # signs the key with which only a conversation's own customer may rate a chat with a person (analytics/csat.py)
+    csat_secret: str = DEV_SECRET
+    # addresses (comma-separated) of the reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed; none
+    # by default, so that a client cannot pick the address the sign-in throttle counts (routing/proxies.py)
+    trusted_proxies: str = ""
     redis_url: str = ""  # when set (redis://host:6379/0), throttle counts live there, shared by every replica
     redis_prefix: str = "concierge"  # the start of every key and pub/sub channel the service uses in Redis
     # the agents' live stream: "local" fans out inside this process (one replica); "redis" through a pub/sub channel
@@ -53,6 +60,11 @@ class Settings(BaseSettings):
     live_streams_per_agent: int = Field(default=5, ge=1, le=100)
     live_streams_total: int = Field(default=500, ge=1)
     live_stream_buffer: int = Field(default=1000, ge=10, le=100_000)
+
+    @model_validator(mode="after")
+    def _proxy_addresses(self) -> Settings:
+        parse_trusted_proxies(self.trusted_proxies)
+        return self
 
     @model_validator(mode="after")
     def _redis_for_live_stream(self) -> Settings:

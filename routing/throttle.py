@@ -11,6 +11,7 @@ the service's clock (`clock.utcnow`), not Redis's.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import math
 import threading
@@ -38,6 +39,9 @@ class Throttle(Protocol):
 
     def succeeded(self, kind: str, key: str) -> None:
         """A success clears that key's failures."""
+
+    def failures(self, kind: str, key: str, now: datetime) -> int:
+        """The failures of that key within the window."""
 
 
 class FailureThrottle:
@@ -74,6 +78,11 @@ class FailureThrottle:
         """A success clears that key's failures."""
         with self._lock:
             self._failures.pop((kind, key), None)
+
+    def failures(self, kind: str, key: str, now: datetime) -> int:
+        """The failures of that key within the window."""
+        with self._lock:
+            return sum(1 for at in self._failures.get((kind, key), ()) if at > now - self.window)
 
 
 class RedisFailureThrottle:
@@ -127,21 +136,72 @@ class RedisFailureThrottle:
         except redis.RedisError as exc:
             raise self._unavailable(exc) from exc
 
+    def failures(self, kind: str, key: str, now: datetime) -> int:
+        try:
+            return int(self.client.zcount(self._key(kind, key), f"({(now - self.window).timestamp()}", "+inf"))
+        except redis.RedisError as exc:
+            raise self._unavailable(exc) from exc
+
     @staticmethod
     def _unavailable(exc: redis.RedisError) -> Unavailable:
         logger.error("the throttle's Redis is unreachable: %s", exc)
         return Unavailable("This check is unavailable for a moment; please try again shortly.")
 
 
-SIGN_IN_LIMITS, SIGN_IN_WINDOW = {"login": 5, "address": 20}, timedelta(minutes=5)
+SIGN_IN_LIMITS = {"login_address": 5, "address": 20, "login": 30}
+SIGN_IN_WINDOW = timedelta(minutes=5)
 ORDER_CHECK_LIMITS, ORDER_CHECK_WINDOW = {"order": 5, "email": 10}, timedelta(minutes=15)
 
 
-def agent_sign_in_throttle(client: redis.Redis | None = None, prefix: str = "concierge") -> Throttle:
-    """5 failed sign-ins per login, 20 per client address, in 5 minutes (each attempt costs an argon2 hash)."""
+class SignInThrottle:
+    """Agent sign-in: brute force is slowed, and nobody can lock an agent out by knowing their login.
+
+    A lock-out counted per login alone (5 failures) let anyone who knows a login keep its agent out for good, five
+    wrong passwords every five minutes. So, within 5 minutes (each attempt costs an argon2 hash):
+    - 5 failures for one login from one client address lock that login for that address only: the agent, signing
+      in from their own address, is not affected;
+    - 20 failures from one address, whatever the logins, lock that address (one address guessing many logins);
+    - 30 failures for one login from all addresses together (guesses spread over many addresses) lock that login
+      only for the addresses that have failed on it already. An address without a failure on it still has its
+      password checked, so the agent with the right password gets in, while each further guessing address gets
+      one guess in place of five.
+    A success clears its (login, address) failures only; the counts of the address and of the login stay, so that
+    the agent signing in does not reset an attacker's count. `counts` keeps the failures (in the process or in
+    Redis, shared by the replicas); the client address is the connection's peer, or what a trusted proxy says it
+    is (routing/proxies.py).
+    """
+
+    def __init__(self, counts: Throttle) -> None:
+        self.counts = counts
+
+    @staticmethod
+    def _keys(login: str, address: str) -> dict[str, str]:
+        login = login.lower()
+        return {"login_address": json.dumps([login, address]), "address": address, "login": login}
+
+    def retry_after(self, login: str, address: str, now: datetime) -> int:
+        """Seconds until `login` may be tried from `address` (0: now)."""
+        keys = self._keys(login, address)
+        own = {"login_address": keys["login_address"], "address": keys["address"]}
+        wait = self.counts.retry_after(own, now)
+        if wait or not self.counts.failures("login_address", keys["login_address"], now):
+            return wait
+        return self.counts.retry_after({"login": keys["login"]}, now)
+
+    def failed(self, login: str, address: str, now: datetime) -> None:
+        """Count a failed sign-in against the pair, the address and the login."""
+        self.counts.failed(self._keys(login, address), now)
+
+    def succeeded(self, login: str, address: str) -> None:
+        """A success clears the failures of this login from this address."""
+        self.counts.succeeded("login_address", self._keys(login, address)["login_address"])
+
+
+def agent_sign_in_throttle(client: redis.Redis | None = None, prefix: str = "concierge") -> SignInThrottle:
+    """The sign-in throttle (SignInThrottle), counting in the process or, given a client, in Redis."""
     if client is None:
-        return FailureThrottle(SIGN_IN_LIMITS, SIGN_IN_WINDOW)
-    return RedisFailureThrottle(client, f"{prefix}:throttle:sign-in", SIGN_IN_LIMITS, SIGN_IN_WINDOW)
+        return SignInThrottle(FailureThrottle(SIGN_IN_LIMITS, SIGN_IN_WINDOW))
+    return SignInThrottle(RedisFailureThrottle(client, f"{prefix}:throttle:sign-in", SIGN_IN_LIMITS, SIGN_IN_WINDOW))
 
 
 def order_verification_throttle(client: redis.Redis | None = None, prefix: str = "concierge") -> Throttle:

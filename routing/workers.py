@@ -93,7 +93,7 @@ def install(app: FastAPI) -> None:
 
         outbox.bind_kick(sessions, kick)
         delivery = OutboxDelivery(sessions, app.state.relay, settings.outbox_max_attempts, settings.outbox_parallel,
-                                  on_done=kick)
+                                  on_done=kick, csat_secret=settings.csat_secret)
         deliveries.append(delivery)
         tasks.append(asyncio.create_task(_every(OUTBOX_POLL_SECONDS, wake_outbox, delivery.start_due,
                                                 "outbox delivery", stop)))

@@ -12,7 +12,7 @@ from routing.agents.schemas import AgentOut, LoginIn, LoginOut, MeOut, QueueCoun
 from routing.db import SessionDep
 from routing.policy.deps import PolicyDep
 from routing.queues import service as queues
-from routing.throttle import Throttle
+from routing.throttle import SignInThrottle
 
 router = APIRouter(prefix="/api/v1/agent", tags=["agent"])
 
@@ -26,19 +26,19 @@ def _secure_cookies(request: Request) -> bool:
 def login(body: LoginIn, request: Request, response: Response, session: SessionDep) -> LoginOut:
     """Exchange login and password for a bearer token (`session: "bearer"`, API clients) or, for the console
     (`session: "cookie"`), an HttpOnly SameSite=Strict session cookie plus its CSRF token."""
-    throttle: Throttle = request.app.state.sign_in_throttle
+    throttle: SignInThrottle = request.app.state.sign_in_throttle
     now = utcnow()
-    keys = {"login": body.login.lower(), "address": request.client.host if request.client else "unknown"}
-    wait = throttle.retry_after(keys, now)
+    address = request.client.host if request.client else "unknown"
+    wait = throttle.retry_after(body.login, address, now)
     if wait:
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS,
                             f"Too many failed sign-ins; try again in {wait} seconds.",
                             headers={"Retry-After": str(wait)})
     result = service.login(session, body.login, body.password)
     if result is None:
-        throttle.failed(keys, now)
+        throttle.failed(body.login, address, now)
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Wrong login or password.")
-    throttle.succeeded("login", keys["login"])
+    throttle.succeeded(body.login, address)
     agent, token = result
     out = LoginOut(token=token, csrf_token=None, expires_in=int(service.TOKEN_TTL.total_seconds()),
                    agent=AgentOut.model_validate(agent))

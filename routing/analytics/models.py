@@ -15,7 +15,7 @@ COMMENT_MAX = 1000
 
 
 class CsatRating(Base):
-    """The customer's answer to "How satisfied were you?" after a handoff ended (the last answer counts)."""
+    """The customer's answer to "How satisfied were you?" after a handoff ended (the first answer stands)."""
 
     __tablename__ = "csat_ratings"
 

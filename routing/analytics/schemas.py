@@ -8,17 +8,19 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from routing.analytics.models import COMMENT_MAX
-from routing.inputs import InputModel
+from routing.inputs import ConversationId, InputModel
 
 
 class CsatIn(InputModel):
-    """The customer's answer, sent by the chat widget after a person handed the chat back."""
+    """The customer's answer, sent by the chat widget after a person handed the chat back, with the rating key the
+    widget was given then (a missing key is the endpoint's 403, not a 422: routing/analytics/csat.py)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    conversation_id: str = Field(min_length=1, max_length=128)
+    conversation_id: ConversationId
     rating: int = Field(ge=1, le=5)
     comment: str | None = Field(default=None, max_length=COMMENT_MAX)
+    rating_key: str | None = Field(default=None, max_length=128)
 
 
 class CsatOut(BaseModel):

@@ -1,12 +1,12 @@
-"""CSAT endpoint, called by the chat widget in the customer's browser (no service token: the conversation id, a
-random secret of that browser tab, is what names the conversation); and the analytics API of the console's
+"""CSAT endpoint, called by the chat widget in the customer's browser (no service token: the rating key the widget
+was given when the chat ended is what lets it rate, routing/analytics/csat.py); and the analytics API of the console's
 dashboard (agent sign-in: console cookie or bearer token; who sees what is decided in routing/analytics/deps.py)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
 from sqlalchemy import func, select
 
 from clock import utcnow
@@ -34,11 +34,14 @@ router = APIRouter(prefix="/api/v1", tags=["csat"])
 dashboard_router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
 
 
-@router.post("/csat", response_model=CsatOut, status_code=status.HTTP_201_CREATED)
-def rate_conversation(body: CsatIn, session: SessionDep) -> CsatOut:
-    """Rate (1-5, optional comment up to 1,000 characters) the chat with a person that just ended; 404 when the
-    conversation has none from the last 24 hours."""
-    return CsatOut.model_validate(csat.rate(session, body))
+@router.post("/csat", response_model=CsatOut, status_code=status.HTTP_201_CREATED,
+             responses={403: {"description": "no rating key, or not this conversation's"},
+                        404: {"description": "the key's chat was not ended by a person in the last 24 hours"},
+                        409: {"description": "the chat has a different rating already"}})
+def rate_conversation(body: CsatIn, request: Request, session: SessionDep) -> CsatOut:
+    """Rate (1-5, optional comment up to 1,000 characters) the chat with a person that just ended, with the
+    `rating_key` the widget was given then. The first rating stands; the same one sent again gets the same answer."""
+    return CsatOut.model_validate(csat.rate(session, body, request.app.state.settings.csat_secret))
 
 
 @dashboard_router.get("/operations", response_model=OperationsOut)

@@ -6,13 +6,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from routing.inputs import InputModel
+from routing.inputs import ConversationId, InputModel
 
 
 class DecisionIn(InputModel):
     """What the bot asks: who, about what, how the conversation went so far."""
 
-    conversation_id: str = Field(min_length=1, max_length=128)
+    conversation_id: ConversationId
     customer_id: int | None = Field(default=None, description="null = anonymous / unverified, routed as bronze")
     intent: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_]+$")
     bot_failures: int = Field(default=0, ge=0)

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from clock import utcnow
+from routing.analytics.csat import rating_key
 from routing.escalations import outbox
 from routing.escalations.outbox import Claimed
 from routing.escalations.relay import RasaRelay
@@ -27,16 +28,20 @@ def relay_key(item_id: int) -> str:
     return f"outbox:{item_id}"
 
 
-def send(item: Claimed, relay: RasaRelay) -> None:
+def send(item: Claimed, relay: RasaRelay, csat_secret: str) -> None:
     """One attempt at one item (a single HTTP call: the outbox itself retries, with back-off). Calls to Rasa carry
-    the item's key, so that an attempt repeated after a lost answer is not applied twice (bot_runtime/relay_once.py)."""
+    the item's key, so that an attempt repeated after a lost answer is not applied twice (bot_runtime/relay_once.py).
+    The end of a chat with a person carries the customer's rating key too (signed with `csat_secret` here, so that
+    the outbox table never holds a working key)."""
     p = item.payload
     if item.kind == "agent_message":
         relay.send_agent_message(item.conversation_id, p["text"], p["agent_name"], attempts=1,
                                  relay_id=relay_key(item.id))
     elif item.kind == "end_handoff":
+        escalation_id = p.get("escalation_id")  # set when a person ended the chat (none for an expiry)
+        key = rating_key(csat_secret, escalation_id, item.conversation_id) if isinstance(escalation_id, int) else None
         relay.end_handoff(item.conversation_id, p["status"], p.get("disposition"), attempts=1,
-                          relay_id=relay_key(item.id))
+                          relay_id=relay_key(item.id), rating_key=key)
     elif item.kind == outbox.WEBHOOK:
         notify_waiting(relay.http, p["url"], p["escalation"], attempts=1)
     else:
@@ -53,11 +58,13 @@ class OutboxDelivery:
 
     `parallel` items to Rasa and `parallel // 2` (at least 1) webhook calls may be on the wire at once; `on_done` is
     called (from a sender thread) after each outcome is committed, so that the next item of the lane starts at once.
+    `csat_secret` signs the customers' rating keys (CONCIERGE_CSAT_SECRET).
     """
 
     def __init__(self, sessions: sessionmaker[Session], relay: RasaRelay, max_attempts: int, parallel: int,
-                 on_done: Callable[[], None] = _nothing) -> None:
+                 on_done: Callable[[], None] = _nothing, *, csat_secret: str) -> None:
         self.sessions, self.relay, self.max_attempts, self.on_done = sessions, relay, max_attempts, on_done
+        self.csat_secret = csat_secret
         self.slots = {False: max(parallel, 1), True: max(parallel // 2, 1)}  # webhooks? -> slots
         self._pool = ThreadPoolExecutor(max_workers=sum(self.slots.values()), thread_name_prefix="outbox")
         self._lock = threading.Lock()
@@ -90,7 +97,7 @@ class OutboxDelivery:
         """Send one item and commit its outcome; True when it was delivered."""
         try:
             try:
-                send(item, self.relay)
+                send(item, self.relay, self.csat_secret)
                 error = None
             except Exception as exc:  # any failure of one item is that item's, never the round's
                 error = f"{type(exc).__name__}: {exc}"

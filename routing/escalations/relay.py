@@ -6,6 +6,7 @@ from urllib.parse import quote
 
 import httpx
 
+from routing.inputs import DOT_SEGMENTS
 from routing.webhooks import OutgoingHttp
 
 
@@ -14,6 +15,18 @@ class RelayError(Exception):
 
 
 RELAY_ID = "relay_id"  # the call's key: Rasa applies a key once (bot_runtime/relay_once.py)
+RATING_KEY = "rating_key"  # lets the customer rate the chat (routing/analytics/csat.py); the widget gets it
+
+
+def path_segment(value: str) -> str:
+    """`value` quoted as exactly one URL path segment: "/", "?", "#" and "%" are percent-quoted (safe=''). quote
+    leaves dots alone, and "." or ".." would be steps in the path that clients, proxies and servers resolve
+    (httpx sends /conversations/../trigger_intent as /trigger_intent; WHATWG parsers resolve "%2E%2E" as well), so
+    they are refused (ValueError), as is an empty value. The service accepts no such conversation id
+    (routing/inputs.py); this guards ids stored before it refused them."""
+    if not value or value in DOT_SEGMENTS:
+        raise ValueError(f"{value!r} cannot be a conversation id in a URL")
+    return quote(value, safe="")
 
 
 class RasaRelay:
@@ -36,8 +49,11 @@ class RasaRelay:
 
     @staticmethod
     def _conversation(conversation_id: str) -> str:
-        """The conversation id as one URL path segment: "?", "#", "/" or ".." in a client-chosen id stay inside it."""
-        return quote(conversation_id, safe="")
+        """The conversation id as one URL path segment that nothing on the way normalises (`path_segment`)."""
+        try:
+            return path_segment(conversation_id)
+        except ValueError as exc:
+            raise RelayError(str(exc)) from None
 
     def send_agent_message(self, conversation_id: str, text: str, agent_name: str, attempts: int | None = None,
                            relay_id: str | None = None) -> None:
@@ -63,10 +79,11 @@ class RasaRelay:
                    {"name": "EXTERNAL_queue_update", "entities": {"queue_event": event}}, attempts=1)
 
     def end_handoff(self, conversation_id: str, status: str, disposition: str | None, attempts: int | None = None,
-                    relay_id: str | None = None) -> None:
+                    relay_id: str | None = None, rating_key: str | None = None) -> None:
         """Resume the bot: trigger EXTERNAL_handoff_ended with the outcome (and `relay_id`, see
-        `send_agent_message`) as entities."""
+        `send_agent_message`, and the customer's `rating_key` after a chat with a person) as entities. Rasa keeps
+        entities the domain does not declare in the triggered message, so neither needs a domain entry."""
         entities = {"handoff_status": status, "disposition": disposition or "",
-                    **({RELAY_ID: relay_id} if relay_id else {})}
+                    **({RELAY_ID: relay_id} if relay_id else {}), **({RATING_KEY: rating_key} if rating_key else {})}
         self._post(f"/conversations/{self._conversation(conversation_id)}/trigger_intent", {"output_channel": "latest"},
                    {"name": "EXTERNAL_handoff_ended", "entities": entities}, attempts=attempts)

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from routing.escalations.models import Status
-from routing.inputs import InputModel
+from routing.inputs import ConversationId, InputModel
 
 Text = Field(min_length=1, max_length=4000)
 
@@ -34,7 +34,7 @@ class EscalationIn(InputModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    conversation_id: str = Field(min_length=1, max_length=128)
+    conversation_id: ConversationId
     idempotency_key: str = Field(min_length=1, max_length=128)
     customer_id: int | None = None
     tier: str = Field(min_length=1, max_length=16)

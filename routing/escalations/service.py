@@ -234,7 +234,9 @@ def _close(session: Session, esc: Escalation, agent: Agent, to_status: str, disp
                agent_id=agent.id, changes={"disposition": disposition})
     if note:
         session.add(Note(escalation_id=esc.id, agent_id=agent.id, text=note, created_at=now))
-    outbox.enqueue(session, "end_handoff", esc.conversation_id, {"status": to_status, "disposition": disposition})
+    # the escalation's id: the customer's rating key is signed from it when the item is sent (escalations/delivery.py)
+    outbox.enqueue(session, "end_handoff", esc.conversation_id,
+                   {"status": to_status, "disposition": disposition, "escalation_id": esc.id})
     announce(session, "escalation.updated", esc)
     session.flush()
     return esc

@@ -37,7 +37,7 @@ from routing.escalations.schemas import (
     ResolveIn,
     TransferIn,
 )
-from routing.inputs import PathId
+from routing.inputs import ConversationId, PathId
 from routing.live import HEARTBEAT
 from routing.live_limits import LimitedStream
 from routing.pagination import CURSOR_MAX_CHARS, decode_cursor, link_next
@@ -88,7 +88,7 @@ def closed_escalations(request: Request, response: Response, session: SessionDep
 
 
 @service_router.get("/escalations/open", response_model=EscalationStatusOut)
-def open_escalation(conversation_id: Annotated[str, Query(min_length=1, max_length=128)], session: SessionDep,
+def open_escalation(conversation_id: Annotated[ConversationId, Query()], session: SessionDep,
                     policy: PolicyDep) -> EscalationStatusOut:
     """The conversation's waiting/assigned/active escalation, or 404."""
     esc = service.find_open(session, conversation_id)

@@ -113,6 +113,21 @@ def test_handoff_end_resumes_the_bot_or_offers_a_callback(routing_url: str, doma
     assert said == [MESSAGES["handoff_expired_known_contact"]] and slots["escalation_id"] is None
 
 
+
+def test_the_rating_key_of_a_chat_with_a_person_goes_to_the_widget(domain: dict[str, Any]) -> None:
+    """The routing service's `rating_key` entity (not in the domain: Rasa keeps a triggered intent's entities) is
+    handed to the widget with the "ended" state; without one, the widget gets no key (and asks no rating)."""
+    tracker = make_tracker(slots={"handoff_active": True, "escalation_id": 7}, intent="EXTERNAL_handoff_ended",
+                           sender_id="handoff-rated")
+    tracker.latest_message["entities"] = [{"entity": "handoff_status", "value": "resolved"},
+                                          {"entity": "relay_id", "value": "outbox:12"},
+                                          {"entity": "rating_key", "value": "a1b2c3"}]
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionHandoffEnded().run(dispatcher, tracker, domain))
+    assert _handoff_states(dispatcher) == [{"handoff": "ended", "rating_key": "a1b2c3"}]
+    assert "rating_key" not in domain["entities"]  # no domain change (no retrain)
+
+
 def test_after_expiry_the_customer_leaves_contact_details(api: httpx.Client, domain: dict[str, Any]) -> None:
     first, _ = _escalated(api, domain, "handoff-callback")
     escalation_id = first["escalation_id"]

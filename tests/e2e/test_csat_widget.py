@@ -1,8 +1,10 @@
 """CSAT in real Chromium: after a person hands the chat back, the widget asks one question; the answer is stored
-with the escalation, and the question never stands in the way of chatting on."""
+with the escalation, and the question never stands in the way of chatting on. The rating key the routing service
+sent through Rasa is what lets the widget rate: without it, or with a changed answer, the service refuses."""
 
 from __future__ import annotations
 
+import httpx
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,6 +25,29 @@ def ratings(stack: StackSettings, conversation_id: str) -> list[tuple[int, str |
                 select(CsatRating).where(CsatRating.conversation_id == conversation_id))]
     finally:
         engine.dispose()
+
+
+def rating_key_of(page: Page) -> str | None:
+    """The rating key the widget keeps with its question (in the tab's sessionStorage)."""
+    key: str | None = page.evaluate("""() => {
+        for (let i = 0; i < sessionStorage.length; i++) {
+            const name = sessionStorage.key(i);
+            if (!name.startsWith("concierge-chat:")) continue;  // the widget's STORE_PREFIX
+            const state = JSON.parse(sessionStorage.getItem(name) || "{}");
+            for (const entry of state.entries || []) if (entry.csat) return entry.csat.key;
+        }
+        return null;
+    }""")
+    return key
+
+
+def rating_key_in_tracker(stack: StackSettings, conversation: str) -> str | None:
+    """The `rating_key` entity of the conversation's EXTERNAL_handoff_ended in Rasa's tracker."""
+    tracker = httpx.get(f"{stack.rasa_url}/conversations/{conversation}/tracker",
+                        params={"token": stack.rasa_token}, timeout=10).json()
+    keys = [entity["value"] for event in tracker["events"] if event["event"] == "user"
+            for entity in (event.get("parse_data") or {}).get("entities", []) if entity["entity"] == "rating_key"]
+    return keys[-1] if keys else None
 
 
 def handoff_and_back(page: Page, stack: StackSettings, support: AgentSession, login: str) -> str:
@@ -62,6 +87,8 @@ def test_the_customer_rates_the_chat_after_the_handoff(page: Page, stack: StackS
         page.get_by_test_id("csat-comment").fill("Quick, thanks")
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "widget-csat.png"))
+        key = rating_key_of(page)
+        assert key and key == rating_key_in_tracker(stack, conversation)  # from the routing service, through Rasa
         page.get_by_test_id("csat-send").click()
         expect(page.locator(".cw-log [data-role=notice]").last).to_have_text("Thank you for your feedback")
         expect(card).to_have_count(0)
@@ -69,6 +96,15 @@ def test_the_customer_rates_the_chat_after_the_handoff(page: Page, stack: StackS
             if ratings(stack, conversation):
                 break
             page.wait_for_timeout(100)
+        assert ratings(stack, conversation) == [(4, "Quick, thanks")]
+
+        # what the widget sent is accepted again as it is; without the key, or changed, it is refused
+        csat = f"{stack.routing_url}/api/v1/csat"
+        sent = {"conversation_id": conversation, "rating": 4, "comment": "Quick, thanks", "rating_key": key}
+        assert httpx.post(csat, json=sent, timeout=10).status_code == 201
+        assert httpx.post(csat, json={**sent, "rating": 1}, timeout=10).status_code == 409
+        no_key = {k: v for k, v in sent.items() if k != "rating_key"}
+        assert httpx.post(csat, json={**no_key, "rating": 1}, timeout=10).status_code == 403
         assert ratings(stack, conversation) == [(4, "Quick, thanks")]
 
         # a reload keeps the thanks, not the question

@@ -37,12 +37,14 @@ def test_the_end_of_a_handoff_relayed_twice_is_applied_once(stack: StackSettings
     customer.say("hello")
     relay = RasaRelay(stack.rasa_url, stack.rasa_token)
     key = f"outbox:test-{uuid.uuid4().hex[:8]}"
-    for _ in range(2):
-        relay.end_handoff(customer.sender, "resolved", "resolved", attempts=1, relay_id=key)
+    for _ in range(2):  # with the customer's rating key beside the relay key, as the outbox sends it
+        relay.end_handoff(customer.sender, "resolved", "resolved", attempts=1, relay_id=key, rating_key="k" * 64)
     events = _events(customer)
     endings = [e for e in events if e["event"] == "user"
                and (e.get("parse_data") or {}).get("intent", {}).get("name") == "EXTERNAL_handoff_ended"]
     assert len(endings) == 1
+    entities = {e["entity"]: e["value"] for e in endings[0]["parse_data"]["entities"]}
+    assert entities["relay_id"] == key and entities["rating_key"] == "k" * 64  # kept, though not in the domain
     assert sum(1 for e in events if e["event"] == "action" and e.get("name") == "action_handoff_ended") == 1
 
 

@@ -6,7 +6,7 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,23 +48,26 @@ def init_database(database_url: str, policy_file: Path, demo_customers: int = 50
 
 
 def start_service(database_url: str, policy_file: Path, log_path: Path, port: int,
-                  rasa_url: str = "http://127.0.0.1:9", factory: str | None = None) -> subprocess.Popen[bytes]:
-    """`routing.cli serve`, or uvicorn serving another app `factory` ("module:function") on the same settings."""
+                  rasa_url: str = "http://127.0.0.1:9", factory: str | None = None,
+                  env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """`routing.cli serve`, or uvicorn serving another app `factory` ("module:function") on the same settings;
+    `env` adds or changes settings."""
     argv = ["-m", "routing.cli", "serve"]
     if factory:
         argv = ["-m", "uvicorn", factory, "--factory", "--port", str(port), "--log-level", "warning"]
     with open(log_path, "ab") as log:
         return subprocess.Popen([str(PYTHON), *argv], cwd=ROOT,
-                                env=service_env(database_url, policy_file, port, rasa_url), stdout=log,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+                                env={**service_env(database_url, policy_file, port, rasa_url), **(env or {})},
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
 @contextmanager
 def routing_service(database_url: str, policy_file: Path, log_path: Path, rasa_url: str = "http://127.0.0.1:9",
-                    factory: str | None = None, timeout: float = 60.0) -> Iterator[RoutingService]:
+                    factory: str | None = None, timeout: float = 60.0,
+                    env: Mapping[str, str] | None = None) -> Iterator[RoutingService]:
     """Start the service, wait for its health check, and stop it (SIGTERM) afterwards."""
     port = free_port()
-    proc = start_service(database_url, policy_file, log_path, port, rasa_url, factory)
+    proc = start_service(database_url, policy_file, log_path, port, rasa_url, factory, env)
     service = RoutingService(f"http://127.0.0.1:{port}", proc, log_path)
     try:
         deadline = time.monotonic() + timeout

@@ -32,6 +32,7 @@ from routing.settings import ROOT, Settings
 
 HS_PG_DB = "concierge_test_routing2" + os.environ.get("CONCIERGE_TEST_DB_SUFFIX", "")
 SERVICE_TOKEN = "test-service-token"
+CSAT_SECRET = "test-csat-secret-of-32-bytes-or-more"
 
 
 def hs_policy_file(directory: Path, closed: tuple[str, ...] = ()) -> Path:
@@ -147,8 +148,7 @@ def hs_recorder() -> Iterator[Recorder]:
 def hs_settings(db_url: str, policy: Path, rasa_url: str = "http://127.0.0.1:9") -> Settings:
     """Settings of a test app."""
     return Settings(env="development", database_url=db_url, policy_file=policy, service_token=SERVICE_TOKEN,
-                    rasa_url=rasa_url,
-                    rasa_token="rasa-test-token")
+                    rasa_url=rasa_url, rasa_token="rasa-test-token", csat_secret=CSAT_SECRET)
 
 
 @pytest.fixture

@@ -75,3 +75,49 @@ def test_failed_sign_ins_are_throttled_before_any_hash(hs_client: TestClient, hs
     for n in range(15):  # one address guessing many logins: 5 + 15 failures from it
         assert hs_client.post("/api/v1/agent/login", json={"login": f"user{n}", "password": "guess"}).status_code == 401
     assert hs_client.post("/api/v1/agent/login", json={"login": "bob", "password": "demo"}).status_code == 429
+
+
+def _from(client: TestClient, address: str) -> TestClient:
+    """A client of the same app whose requests come from `address`."""
+    return TestClient(client.app, client=(address, 40000))
+
+
+def _sign_in(client: TestClient, password: str, login: str = "alice") -> int:
+    return client.post("/api/v1/agent/login", json={"login": login, "password": password}).status_code
+
+
+def test_a_stranger_cannot_lock_an_agent_out(hs_client: TestClient, hs_sessions: sessionmaker[Session]) -> None:
+    """Failures lock a login for the address they come from, not for the agent signing in from elsewhere."""
+    with hs_sessions() as session:
+        create_demo_agents(session)
+        session.commit()
+    attacker, agent = _from(hs_client, "203.0.113.66"), _from(hs_client, "198.51.100.7")
+    for _ in range(5):
+        assert _sign_in(attacker, "guess") == 401
+    for password in ("guess", "demo"):  # the attacker's address is locked for this login, right password or not
+        blocked = attacker.post("/api/v1/agent/login", json={"login": "alice", "password": password})
+        assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) > 0
+    assert _sign_in(agent, "demo") == 200  # the agent, from their own address, signs in
+    assert _sign_in(attacker, "demo", "bob") == 200  # the address may still sign in to another login
+    for n in range(15):  # and it is locked for every login after 20 failures (5 + 15)
+        assert _sign_in(attacker, "guess", f"user{n}") == 401
+    assert _sign_in(attacker, "demo", "bob") == 429
+    assert _sign_in(agent, "demo") == 200
+
+
+def test_guesses_spread_over_addresses_slow_down_but_the_agent_still_gets_in(
+        hs_client: TestClient, hs_sessions: sessionmaker[Session]) -> None:
+    """30 failures for one login from all addresses together hold back every address that has failed on it; an
+    address without a failure still has its password checked."""
+    with hs_sessions() as session:
+        create_demo_agents(session)
+        session.commit()
+    guessers = [_from(hs_client, f"203.0.113.{n}") for n in range(10)]
+    for guesser in guessers:
+        for _ in range(3):  # under the 5 of one address
+            assert _sign_in(guesser, "guess") == 401
+    assert _sign_in(guessers[0], "demo") == 429  # 30 failures on the login: an address that failed waits
+    fresh = _from(hs_client, "203.0.113.200")
+    assert _sign_in(fresh, "guess") == 401  # a new address gets one guess, not five
+    assert _sign_in(fresh, "guess") == 429
+    assert _sign_in(_from(hs_client, "198.51.100.7"), "demo") == 200  # the agent's clean address gets in

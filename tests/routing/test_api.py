@@ -230,12 +230,14 @@ def test_order_verification_is_throttled_per_order_and_per_email(client: TestCli
 
 
 def test_production_refuses_short_or_development_secrets() -> None:
-    strong = {"service_token": "s" * 32, "identity_secret": "i" * 32, "rasa_token": "r" * 32}
+    strong = {"service_token": "s" * 32, "identity_secret": "i" * 32, "rasa_token": "r" * 32, "csat_secret": "c" * 32}
     assert Settings(env="production", **strong).env == "production"
     with pytest.raises(ValidationError, match="CONCIERGE_IDENTITY_SECRET to secrets of at least 32"):
         Settings(env="production", **{**strong, "identity_secret": "too-short"})
     with pytest.raises(ValidationError, match="CONCIERGE_SERVICE_TOKEN"):
         Settings(env="production", **{**strong, "service_token": "dev-only-change-me"})
+    with pytest.raises(ValidationError, match="CONCIERGE_CSAT_SECRET"):  # it signs the customers' rating keys
+        Settings(env="production", **{k: v for k, v in strong.items() if k != "csat_secret"})
 
 
 def test_issuer_and_audience_are_checked_when_configured(settings: Settings, demo_db: object) -> None:

@@ -63,7 +63,7 @@ def test_the_routing_service_refuses_a_moved_clock_in_production() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONCIERGE_CLOCK")}
     env.update(CONCIERGE_CLOCK_START="2026-12-02T15:00:00Z", CONCIERGE_ENV="production",
                CONCIERGE_SERVICE_TOKEN="s" * 32, CONCIERGE_IDENTITY_SECRET="i" * 32, CONCIERGE_RASA_TOKEN="r" * 32,
-               CONCIERGE_DATABASE_URL="sqlite://")
+               CONCIERGE_CSAT_SECRET="c" * 32, CONCIERGE_DATABASE_URL="sqlite://")
     done = subprocess.run([sys.executable, "-c", "from routing.app import create_app; create_app()"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode != 0 and "CONCIERGE_CLOCK_START is for development and tests only" in done.stderr

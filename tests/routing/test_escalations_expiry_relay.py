@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from fixtures_human_support import Recorder
+from fixtures_human_support import CSAT_SECRET, Recorder
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -33,7 +33,8 @@ def test_waiting_too_long_expires_and_the_bot_is_told(hs_sessions: sessionmaker[
                                              queue="general"), policy)[0].id
         assert service.expire_due(s) == 1
         s.commit()
-        assert OutboxDelivery(hs_sessions, RasaRelay(hs_recorder.url, "tok"), 10, 4).drain() == 1
+        delivery = OutboxDelivery(hs_sessions, RasaRelay(hs_recorder.url, "tok"), 10, 4, csat_secret=CSAT_SECRET)
+        assert delivery.drain() == 1
         expired, waiting = s.get(Escalation, old), s.get(Escalation, new)
         assert expired is not None and waiting is not None
         assert expired.status == "expired" and expired.alternative == "callback" and expired.closed_at
@@ -49,7 +50,8 @@ def test_waiting_too_long_expires_and_the_bot_is_told(hs_sessions: sessionmaker[
 
 def test_outbox_retries_in_order_until_rasa_answers(hs_sessions: sessionmaker[Session],
                                                      hs_recorder: Recorder) -> None:
-    delivery = OutboxDelivery(hs_sessions, RasaRelay(hs_recorder.url, "tok"), max_attempts=10, parallel=4)
+    delivery = OutboxDelivery(hs_sessions, RasaRelay(hs_recorder.url, "tok"), max_attempts=10, parallel=4,
+                              csat_secret=CSAT_SECRET)
     hs_recorder.fail_first = 1  # Rasa is down for the first delivery round
     with hs_sessions() as s:
         outbox.enqueue(s, "agent_message", "conv-r", {"text": "first", "agent_name": "Bob"})

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from fixtures_human_support import BOT, Recorder, add_agent, agent_headers, eventually, packet
+from fixtures_human_support import BOT, CSAT_SECRET, Recorder, add_agent, agent_headers, eventually, packet
 from sqlalchemy.orm import Session, sessionmaker
 
+from routing.analytics.csat import rating_key
 from routing.escalations.claims import JOINED_MESSAGE
 
 pytestmark = pytest.mark.clock  # about hours, SLAs, expiry or dates: CI runs it at other instants too
@@ -77,6 +78,8 @@ def test_full_lifecycle_with_packet_messages_notes_and_audit(
     keys = [body[0]["metadata"].pop("relay_id") for body in sent] + [ended()[0]["entities"].pop("relay_id")]
     assert len(set(keys)) == 3 and all(key.startswith("outbox:") for key in keys), keys
     assert sent[1][0]["metadata"] == {"agent": "Carol", "source": "human"}
+    # and the key with which this conversation's customer, alone, may rate the chat (routing/analytics/csat.py)
+    assert ended()[0]["entities"].pop("rating_key") == rating_key(CSAT_SECRET, esc["id"], "conv-1")
     assert ended()[0] == {
         "name": "EXTERNAL_handoff_ended", "entities": {"handoff_status": "resolved", "disposition": "resolved"}}
     everything = repr(hs_recorder.requests) + repr(created.json()) + repr(again.json())

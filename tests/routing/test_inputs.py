@@ -57,3 +57,22 @@ def test_a_full_transcript_is_not_free_form_json(client: TestClient) -> None:
     too_long = [{"role": "customer", "text": "x" * 4001, "at": None}]
     refused = client.post("/api/v1/escalations", json={**packet, "idempotency_key": "k-2", "transcript": too_long})
     assert refused.status_code == 422
+
+
+def test_dot_conversation_ids_are_refused_wherever_a_conversation_id_is_accepted(client: TestClient) -> None:
+    """"." and ".." would be steps in the path of the Rasa URLs built with the id (/conversations/../trigger_intent
+    is /trigger_intent); the bot's channel refuses them as senders, and so does every endpoint here."""
+    for dots in (".", ".."):
+        decision = client.post("/api/v1/decisions", json={"conversation_id": dots, "intent": "complaint"})
+        packet = {"conversation_id": dots, "idempotency_key": f"k{dots}", "tier": "gold", "queue": "vip"}
+        escalation = client.post("/api/v1/escalations", json=packet)
+        rating = client.post("/api/v1/csat", json={"conversation_id": dots, "rating": 5, "rating_key": "k"})
+        for refused in (decision, escalation, rating):
+            assert refused.status_code == 422, refused.text
+            assert "not conversation ids" in _field_error(refused, "conversation_id")
+        lookup = client.get("/api/v1/escalations/open", params={"conversation_id": dots})
+        assert lookup.status_code == 422 and "not conversation ids" in _field_error(lookup, "conversation_id")
+    # ids that merely contain dots are ids like any other
+    for dotted in ("...", "a.b", ".a"):
+        answer = client.post("/api/v1/decisions", json={"conversation_id": dotted, "intent": "complaint"})
+        assert answer.status_code == 200, answer.text

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 from fastapi.testclient import TestClient
-from fixtures_human_support import BOT, Recorder, add_agent, agent_headers, eventually, hs_settings, packet
+from fixtures_human_support import BOT, CSAT_SECRET, Recorder, add_agent, agent_headers, eventually, hs_settings, packet
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -107,7 +107,8 @@ def test_one_round_sends_the_head_of_every_lane(hs_sessions: sessionmaker[Sessio
         for name in ("a", "b", "c"):
             outbox.enqueue(s, "agent_message", name, {"text": f"to {name}", "agent_name": "Bob"})
             outbox.enqueue(s, "end_handoff", name, {"status": "resolved", "disposition": None})
-    delivery = OutboxDelivery(hs_sessions, RasaRelay(hs_recorder.url, "tok"), max_attempts=10, parallel=2)
+    delivery = OutboxDelivery(hs_sessions, RasaRelay(hs_recorder.url, "tok"), max_attempts=10, parallel=2,
+                              csat_secret=CSAT_SECRET)
     try:
         assert delivery.drain(utcnow()) == 6  # each lane in order, the stuck one tried once
     finally:
@@ -123,7 +124,8 @@ def test_backoff_doubles_then_the_item_is_a_dead_letter_and_the_lane_moves_on(
     hs_recorder.fail_paths = {"/conversations/down/tracker/events"}  # the message fails, the end of handoff would not
     clock = FixedClock(utcnow())
     start = clock.instant
-    delivery = OutboxDelivery(hs_sessions, RasaRelay(hs_recorder.url, "tok"), max_attempts=5, parallel=2)
+    delivery = OutboxDelivery(hs_sessions, RasaRelay(hs_recorder.url, "tok"), max_attempts=5, parallel=2,
+                              csat_secret=CSAT_SECRET)
     with use(clock), hs_sessions.begin() as s:
         outbox.enqueue(s, "agent_message", "down", {"text": "lost?", "agent_name": "Bob"})
         outbox.enqueue(s, "end_handoff", "down", {"status": "resolved", "disposition": None})

@@ -3,8 +3,11 @@ in test_webhooks.py and test_escalations_expiry_relay.py, which talk to a real H
 
 from __future__ import annotations
 
+from urllib.parse import quote, unquote
+
 import httpx
 import pytest
+from fixtures_human_support import Recorder
 
 from routing.escalations.relay import RasaRelay, RelayError
 from routing.webhooks import OutgoingHttp, notify_waiting
@@ -53,3 +56,30 @@ def test_a_client_chosen_conversation_id_stays_one_path_segment(conversation: st
     assert request.url.raw_path.decode().split("?")[0].startswith("/conversations/")
     assert request.url.path == f"/conversations/{conversation}/trigger_intent"  # decoded: the id, whole
     assert request.url.params["token"] == "t" and "x" not in request.url.params.get_list("token")
+
+
+@pytest.mark.parametrize("conversation", ["...", ".a", "a..", "%2e%2e", "..%2f", "a/../b"])
+def test_ids_with_dots_reach_rasa_as_one_path_segment(conversation: str, hs_recorder: Recorder) -> None:
+    """Over real HTTP: what the server receives is /conversations/<the id, percent-quoted>/..., never normalised."""
+    relay = RasaRelay(hs_recorder.url, "t")
+    relay.end_handoff(conversation, "resolved", None)
+    relay.send_agent_message(conversation, "hi", "Alice")
+    relay.queue_update(conversation, "moved")
+    paths = [r["path"] for r in hs_recorder.requests]
+    segment = quote(conversation, safe="")
+    assert paths == [f"/conversations/{segment}/trigger_intent", f"/conversations/{segment}/tracker/events",
+                     f"/conversations/{segment}/trigger_intent"]
+    assert {unquote(path.split("/")[2]) for path in paths} == {conversation}
+
+
+@pytest.mark.parametrize("conversation", [".", "..", ""])
+def test_a_dot_segment_is_never_sent_to_rasa(conversation: str, hs_recorder: Recorder) -> None:
+    """"." and ".." cannot be quoted into one segment (quote leaves dots alone; /conversations/../trigger_intent
+    is /trigger_intent to httpx, nginx and Rasa): the relay refuses them, and nothing is sent."""
+    relay = RasaRelay(hs_recorder.url, "t")
+    for call in (lambda: relay.end_handoff(conversation, "resolved", None),
+                 lambda: relay.send_agent_message(conversation, "hi", "Alice"),
+                 lambda: relay.queue_update(conversation, "moved")):
+        with pytest.raises(RelayError, match="cannot be a conversation id"):
+            call()
+    assert hs_recorder.requests == []

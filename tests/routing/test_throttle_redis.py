@@ -11,7 +11,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import redis
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
 
+from routing.agents.demo import create_demo_agents
 from routing.settings import Settings
 from routing.throttle import RedisFailureThrottle
 
@@ -55,11 +57,16 @@ def test_replicas_share_the_order_check_counts(shared: Settings, demo_db: object
         assert restarted.post("/api/v1/identity/verify-order", json=right).status_code == 429
 
 
-def test_replicas_share_the_agent_sign_in_counts(shared: Settings, demo_db: object) -> None:
+def test_replicas_share_the_agent_sign_in_counts(shared: Settings, demo_db: sessionmaker[Session]) -> None:
+    with demo_db.begin() as session:
+        create_demo_agents(session)
     with _replica(shared) as one, _replica(shared) as two:
         for replica in (one, two, one, two, one):
             assert replica.post("/api/v1/agent/login", json={"login": "alice", "password": "wrong"}).status_code == 401
         assert two.post("/api/v1/agent/login", json={"login": "alice", "password": "demo"}).status_code == 429
+        # the lock is that address's: the agent elsewhere signs in on either replica
+        agent = TestClient(two.app, client=("198.51.100.7", 40000))
+        assert agent.post("/api/v1/agent/login", json={"login": "alice", "password": "demo"}).status_code == 200
 
 
 def test_the_window_slides_on_the_service_clock_and_keys_name_no_one(prefix: str) -> None:
@@ -71,6 +78,8 @@ def test_the_window_slides_on_the_service_clock_and_keys_name_no_one(prefix: str
     assert throttle.retry_after(keys, T0 + timedelta(seconds=5)) == 0
     throttle.failed(keys, T0 + timedelta(seconds=10))
     assert throttle.retry_after(keys, T0 + timedelta(seconds=20)) == 40  # until the first miss leaves the window
+    assert throttle.failures("email", "ada@example.com", T0 + timedelta(seconds=20)) == 2
+    assert throttle.failures("email", "ada@example.com", T0 + timedelta(seconds=65)) == 1  # the first one left
     assert throttle.retry_after(keys, T0 + timedelta(seconds=61)) == 0  # it has left
     throttle.failed(keys, T0 + timedelta(seconds=62))
     assert throttle.retry_after(keys, T0 + timedelta(seconds=63)) == 7

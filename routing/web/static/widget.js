@@ -237,7 +237,7 @@
       }
       sendRating.addEventListener("click", () => {
         if (!chosen) return;
-        const body = {conversation_id: state.sessionId, rating: chosen};
+        const body = {conversation_id: state.sessionId, rating: chosen, rating_key: entry.csat.key};
         if (comment.value.trim()) body.comment = comment.value.trim().slice(0, 1000);
         fetch(new URL("../api/v1/csat", BASE).href, {method: "POST", headers: {"Content-Type": "application/json"},
                                                      body: JSON.stringify(body)})
@@ -337,11 +337,15 @@
         // the first announcement, then every change of place, wait or opening while the customer waits
         state.handoff = {mode: "waiting", queue: msg.queue, position: msg.position, waitSeconds: msg.wait_seconds,
                          open: msg.open};
-      } else if (msg.handoff === "ended" && state.handoff.mode !== "bot") {
-        const agent = state.handoff.mode === "agent" ? state.handoff.agent : null;
-        state.handoff = {mode: "bot"};
-        add({role: "notice", text: "You're back with the Concierge assistant"});
-        if (agent) add({csat: {agent: agent}});  // only a chat a person held is rated
+      } else if (msg.handoff === "ended") {
+        // only a chat a person held is rated, with the key the routing service signed for this conversation. The
+        // bot may tell the end before the key arrives (the customer wrote as the agent closed the chat): the
+        // agent's name waits in the state for the "ended" that carries the key.
+        const agent = state.handoff.mode === "agent" ? state.handoff.agent : state.handoff.unrated || null;
+        if (state.handoff.mode !== "bot") add({role: "notice", text: "You're back with the Concierge assistant"});
+        const key = typeof msg.rating_key === "string" ? msg.rating_key : null;
+        if (agent && key) add({csat: {agent: agent, key: key}});
+        state.handoff = agent && !key ? {mode: "bot", unrated: agent} : {mode: "bot"};
       }
       unattributed = [];
       refreshHeader();
