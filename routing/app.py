@@ -3,6 +3,9 @@ background workers are put together here and nowhere else."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import redis
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -46,7 +49,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     clock.current()  # a malformed CONCIERGE_CLOCK_START, or one set in production, stops the service here
     development = settings.env == "development"
-    app = FastAPI(title="Concierge routing service", version="0.1.0",  # the API's docs: in development only
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        """The background workers run while the app serves; then the live streams end (so that the server can
+        stop), and the relay, Redis and the engine are closed."""
+        async with workers.running(app):
+            yield
+        hub.close()
+        app.state.relay.http.close()
+        if shared is not None:
+            shared.close()
+        engine.dispose()
+
+    app = FastAPI(title="Concierge routing service", version="0.1.0", lifespan=lifespan,  # docs: development only
                   docs_url="/docs" if development else None, redoc_url="/redoc" if development else None,
                   openapi_url="/openapi.json" if development else None)
     app.state.policy = policy = CurrentPolicy(settings.policy_file)
@@ -78,15 +94,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders, rasa_url=settings.rasa_public_url or settings.rasa_url,
                        production=not development)
     errors.install(app)
-    workers.install(app)
     app.mount("/static", StaticFiles(directory=web_views.STATIC), name="static")
-
-    @app.on_event("shutdown")
-    def _close() -> None:
-        hub.close()  # ends the open live streams, so that the server can stop
-        app.state.relay.http.close()
-        if shared is not None:
-            shared.close()
-        engine.dispose()
 
     return app

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
@@ -52,8 +53,10 @@ async def _every(seconds: float, wake: asyncio.Event, work: Callable[[], object]
             pass
 
 
-def install(app: FastAPI) -> None:
-    """Start the workers with the app and stop them with it (uses app.state.sessions, .relay, .policy, .settings)."""
+@asynccontextmanager
+async def running(app: FastAPI) -> AsyncIterator[None]:
+    """The workers, running for the app's life (its lifespan; uses app.state.sessions, .relay, .policy,
+    .settings)."""
     sessions, settings = app.state.sessions, app.state.settings
     tasks: list[asyncio.Task[None]] = []
     watcher = QueueWatcher()
@@ -79,35 +82,31 @@ def install(app: FastAPI) -> None:
             changes = watcher.changes(session, app.state.policy.get(), utcnow())
         notify_changes(changes, app.state.relay.queue_update)
 
-    stopping: list[asyncio.Event] = []
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    wake_outbox = asyncio.Event()
 
-    @app.on_event("startup")
-    async def _start() -> None:
-        loop = asyncio.get_running_loop()
-        stopping[:] = [stop := asyncio.Event()]
-        wake_outbox = asyncio.Event()
+    def kick() -> None:
+        if not loop.is_closed():
+            loop.call_soon_threadsafe(wake_outbox.set)
 
-        def kick() -> None:
-            if not loop.is_closed():
-                loop.call_soon_threadsafe(wake_outbox.set)
+    outbox.bind_kick(sessions, kick)
+    delivery = OutboxDelivery(sessions, app.state.relay, settings.outbox_max_attempts, settings.outbox_parallel,
+                              on_done=kick, csat_secret=settings.csat_secret)
+    deliveries.append(delivery)
+    tasks.append(asyncio.create_task(_every(OUTBOX_POLL_SECONDS, wake_outbox, delivery.start_due,
+                                            "outbox delivery", stop)))
+    tasks.append(asyncio.create_task(_every(EXPIRY_POLL_SECONDS, asyncio.Event(), expire, "escalation expiry",
+                                            stop)))
+    tasks.append(asyncio.create_task(_every(QUEUE_WATCH_SECONDS, asyncio.Event(), watch_queues, "queue updates",
+                                            stop)))
+    tasks.append(asyncio.create_task(_every(SESSION_PURGE_SECONDS, asyncio.Event(), purge_sessions,
+                                            "expired sign-in removal", stop)))
 
-        outbox.bind_kick(sessions, kick)
-        delivery = OutboxDelivery(sessions, app.state.relay, settings.outbox_max_attempts, settings.outbox_parallel,
-                                  on_done=kick, csat_secret=settings.csat_secret)
-        deliveries.append(delivery)
-        tasks.append(asyncio.create_task(_every(OUTBOX_POLL_SECONDS, wake_outbox, delivery.start_due,
-                                                "outbox delivery", stop)))
-        tasks.append(asyncio.create_task(_every(EXPIRY_POLL_SECONDS, asyncio.Event(), expire, "escalation expiry",
-                                                stop)))
-        tasks.append(asyncio.create_task(_every(QUEUE_WATCH_SECONDS, asyncio.Event(), watch_queues, "queue updates",
-                                                stop)))
-        tasks.append(asyncio.create_task(_every(SESSION_PURGE_SECONDS, asyncio.Event(), purge_sessions,
-                                                "expired sign-in removal", stop)))
-
-    @app.on_event("shutdown")
-    async def _stop() -> None:
-        for stop in stopping:
-            stop.set()
+    try:
+        yield
+    finally:
+        stop.set()
         pending = set(tasks)
         while pending:  # cancelled again until done: a cancellation can be swallowed (see _every)
             for task in pending:
