@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import hmac
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from routing.state import SettingsDep
 
 _bearer = HTTPBearer(auto_error=False, description="CONCIERGE_SERVICE_TOKEN")
 
 
-def has_service_token(request: Request,
+def has_service_token(settings: SettingsDep,
                       credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> bool:
     """FastAPI dependency: whether `Authorization: Bearer <CONCIERGE_SERVICE_TOKEN>` was sent (constant time)."""
-    expected: str = request.app.state.settings.service_token
+    expected = settings.service_token
     return credentials is not None and hmac.compare_digest(credentials.credentials.encode(), expected.encode())
 
 

@@ -8,15 +8,16 @@ import logging
 from datetime import datetime
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Response, status
 from pydantic import BaseModel
-from sqlalchemy import Engine, text
+from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from routing.auth import has_service_token
 from routing.escalations import outbox
-from routing.policy.current import CurrentPolicy
+from routing.policy.deps import CurrentPolicyDep
+from routing.state import EngineDep
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["ops"])
@@ -50,11 +51,10 @@ class Health(BaseModel):
 
 
 @router.get("/health", response_model=Health, responses={503: {"model": Health}})
-def health(request: Request, response: Response, operator: bool = Depends(has_service_token)) -> Health:
+def health(response: Response, engine: EngineDep, current: CurrentPolicyDep,
+           operator: bool = Depends(has_service_token)) -> Health:
     """Database reachability; for the service token, the state of the policy file and the outbox (pending and dead
     items)."""
-    engine: Engine = request.app.state.engine
-    current: CurrentPolicy = request.app.state.policy
     state = current.health()
     policy = PolicyState(path=state.path, loaded_at=state.loaded_at, error=state.error) if operator else None
     try:

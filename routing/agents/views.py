@@ -12,21 +12,22 @@ from routing.agents.schemas import AgentOut, LoginIn, LoginOut, MeOut, QueueCoun
 from routing.db import SessionDep
 from routing.policy.deps import PolicyDep
 from routing.queues import service as queues
-from routing.throttle import SignInThrottle
+from routing.settings import Settings
+from routing.state import SettingsDep, SignInThrottleDep
 
 router = APIRouter(prefix="/api/v1/agent", tags=["agent"])
 
 
-def _secure_cookies(request: Request) -> bool:
+def _secure_cookies(settings: Settings) -> bool:
     """Secure (HTTPS-only) cookies everywhere but on a developer's machine."""
-    return bool(request.app.state.settings.env != "development")
+    return settings.env != "development"
 
 
 @router.post("/login", response_model=LoginOut)
-def login(body: LoginIn, request: Request, response: Response, session: SessionDep) -> LoginOut:
+def login(body: LoginIn, request: Request, response: Response, session: SessionDep, settings: SettingsDep,
+          throttle: SignInThrottleDep) -> LoginOut:
     """Exchange login and password for a bearer token (`session: "bearer"`, API clients) or, for the console
     (`session: "cookie"`), an HttpOnly SameSite=Strict session cookie plus its CSRF token."""
-    throttle: SignInThrottle = request.app.state.sign_in_throttle
     now = utcnow()
     address = request.client.host if request.client else "unknown"
     wait = throttle.retry_after(body.login, address, now)
@@ -43,19 +44,19 @@ def login(body: LoginIn, request: Request, response: Response, session: SessionD
     out = LoginOut(token=token, csrf_token=None, expires_in=int(service.TOKEN_TTL.total_seconds()),
                    agent=AgentOut.model_validate(agent))
     if body.session == "cookie":
-        set_session_cookie(response, token, secure=_secure_cookies(request))
+        set_session_cookie(response, token, secure=_secure_cookies(settings))
         out = out.model_copy(update={"token": None, "csrf_token": service.csrf_token(token)})
     return out
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
-def logout(request: Request, agent: AgentDep, session: SessionDep
+def logout(request: Request, agent: AgentDep, session: SessionDep, settings: SettingsDep
            ) -> Response:
     """Sign out: revoke the token or session, go offline, and clear the session cookie."""
     service.revoke(session, request.state.agent_token)
     service.set_status(session, agent, "offline")
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
-    clear_session_cookie(response, secure=_secure_cookies(request))
+    clear_session_cookie(response, secure=_secure_cookies(settings))
     return response
 
 

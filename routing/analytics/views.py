@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, status
 from sqlalchemy import func, select
 
 from clock import utcnow
@@ -29,6 +29,7 @@ from routing.db import SessionDep
 from routing.policy.deps import PolicyDep
 from routing.policy.intents import KNOWN_INTENTS
 from routing.queues.service import live_counts, online_capacity
+from routing.state import SettingsDep
 
 router = APIRouter(prefix="/api/v1", tags=["csat"])
 dashboard_router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
@@ -38,10 +39,10 @@ dashboard_router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
              responses={403: {"description": "no rating key, or not this conversation's"},
                         404: {"description": "the key's chat was not ended by a person in the last 24 hours"},
                         409: {"description": "the chat has a different rating already"}})
-def rate_conversation(body: CsatIn, request: Request, session: SessionDep) -> CsatOut:
+def rate_conversation(body: CsatIn, settings: SettingsDep, session: SessionDep) -> CsatOut:
     """Rate (1-5, optional comment up to 1,000 characters) the chat with a person that just ended, with the
     `rating_key` the widget was given then. The first rating stands; the same one sent again gets the same answer."""
-    return CsatOut.model_validate(csat.rate(session, body, request.app.state.settings.csat_secret))
+    return CsatOut.model_validate(csat.rate(session, body, settings.csat_secret))
 
 
 @dashboard_router.get("/operations", response_model=OperationsOut)

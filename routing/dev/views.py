@@ -6,7 +6,7 @@ They stand in for the shop: its login (the demo shop page signs a customer token
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from pydantic import Field
 
 from routing.auth import require_service_token
@@ -16,13 +16,14 @@ from routing.errors import NotFound
 from routing.identity.schemas import DemoTokenIn, TokenOut
 from routing.identity.service import issue_token
 from routing.inputs import InputModel
+from routing.settings import Settings
+from routing.state import SettingsDep
 from routing.web.views import DEMO_LOGINS
 
 router = APIRouter(include_in_schema=False)
 
 
-def _token(request: Request, external_id: str) -> str:
-    settings = request.app.state.settings
+def _token(settings: Settings, external_id: str) -> str:
     return issue_token(settings.identity_secret, external_id, issuer=settings.identity_issuer,
                        audience=settings.identity_audience)
 
@@ -34,16 +35,16 @@ class ShopLogin(InputModel):
 
 
 @router.post("/shop/login")
-def shop_login(body: ShopLogin, request: Request) -> dict[str, str]:
+def shop_login(body: ShopLogin, settings: SettingsDep) -> dict[str, str]:
     """The demo shop's login: signs the customer token the widget carries, for the demo accounts only."""
     if body.external_id not in DEMO_LOGINS:
         raise NotFound("Only the demo accounts can sign in on the demo shop.")
-    return {"token": _token(request, body.external_id)}
+    return {"token": _token(settings, body.external_id)}
 
 
 @router.post("/api/v1/identity/demo-token", response_model=TokenOut, dependencies=[Depends(require_service_token)])
-def demo_token(body: DemoTokenIn, request: Request, session: SessionDep) -> TokenOut:
+def demo_token(body: DemoTokenIn, settings: SettingsDep, session: SessionDep) -> TokenOut:
     """A token for a demo customer, as the shop's website would issue it."""
     if customers.get_by_external_id(session, body.external_id) is None:
         raise NotFound("No such customer.")
-    return TokenOut(token=_token(request, body.external_id))
+    return TokenOut(token=_token(settings, body.external_id))

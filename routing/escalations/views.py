@@ -43,6 +43,7 @@ from routing.live_limits import LimitedStream
 from routing.pagination import CURSOR_MAX_CHARS, decode_cursor, link_next
 from routing.policy.deps import PolicyDep
 from routing.sqltypes import UtcDatetime
+from routing.state import HeartbeatDep, LiveHubDep, SessionMakerDep, StreamLimitsDep
 
 service_router = APIRouter(prefix="/api/v1", tags=["escalations (bot)"], dependencies=[Depends(require_service_token)])
 agent_router = APIRouter(prefix="/api/v1/agent", tags=["escalations (agent)"])
@@ -232,7 +233,8 @@ def _still_signed_in(sessions: sessionmaker[Session], token: str) -> bool:
                   responses={200: {"content": {"text/event-stream": {}}},
                              429: {"description": "I have as many live streams open as allowed (Retry-After)"},
                              503: {"description": "the server has as many live streams open as allowed"}})
-async def stream(request: Request, agent: AgentDep, session: SessionDep) -> StreamingResponse:
+async def stream(request: Request, agent: AgentDep, session: SessionDep, sessions: SessionMakerDep, live: LiveHubDep,
+                 heartbeat: HeartbeatDep, limits: StreamLimitsDep) -> StreamingResponse:
     """Server-Sent Events for my queues: escalation.created, escalation.updated, message.created; a heartbeat
     comment every 15 s. Signed in like every agent request (the console's cookie, or a bearer header); the sign-in
     is checked again at least once per heartbeat interval (busy queues included), and the stream ends once the
@@ -240,8 +242,7 @@ async def stream(request: Request, agent: AgentDep, session: SessionDep) -> Stre
     a reader that falls too far behind gets a `reload` event and the stream ends (it reads everything again)."""
     served, token = frozenset(agent.queues), request.state.agent_token
     await run_in_threadpool(session.close)  # no database connection is held while the stream is open
-    sessions, live, heartbeat = request.app.state.sessions, request.app.state.live, request.app.state.sse_heartbeat
-    release = request.app.state.live_limits.acquire(agent.id)
+    release = limits.acquire(agent.id)
 
     async def events() -> AsyncIterator[str]:
         checked = time.monotonic()

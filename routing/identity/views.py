@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, status
 
 from clock import utcnow
 from routing.auth import require_service_token
@@ -13,17 +13,16 @@ from routing.errors import NotFound
 from routing.identity.schemas import OrderEmailIn, TokenIn, VerifiedCustomer
 from routing.identity.service import IdentityError, verified_token
 from routing.policy.deps import PolicyDep
-from routing.throttle import Throttle
+from routing.state import OrderThrottleDep, SettingsDep
 
 router = APIRouter(prefix="/api/v1/identity", tags=["identity"], dependencies=[Depends(require_service_token)])
 NO_ORDER = "No order matches that number and email."
 
 
 @router.post("/verify", response_model=VerifiedCustomer, responses={401: {"description": "invalid token"}})
-def verify(body: TokenIn, request: Request, session: SessionDep, policy: PolicyDep) -> VerifiedCustomer:
+def verify(body: TokenIn, settings: SettingsDep, session: SessionDep, policy: PolicyDep) -> VerifiedCustomer:
     """The customer named by a valid shop token, and the token's expiry; 401 when expired, forged or unknown."""
     try:
-        settings = request.app.state.settings
         verified = verified_token(settings.identity_secret, body.token, settings.identity_issuer,
                                   settings.identity_audience)
     except IdentityError as exc:
@@ -35,10 +34,10 @@ def verify(body: TokenIn, request: Request, session: SessionDep, policy: PolicyD
 
 
 @router.post("/verify-order", response_model=VerifiedCustomer, responses={404: {"description": NO_ORDER}})
-def verify_order(body: OrderEmailIn, request: Request, session: SessionDep, policy: PolicyDep) -> VerifiedCustomer:
+def verify_order(body: OrderEmailIn, throttle: OrderThrottleDep, session: SessionDep,
+                 policy: PolicyDep) -> VerifiedCustomer:
     """The order's customer when the email matches (case-insensitive); otherwise the same 404 for every miss. After
     5 misses for one order number (or 10 for one email) in 15 minutes: 429 with Retry-After, even for the right pair."""
-    throttle: Throttle = request.app.state.order_verification_throttle
     now = utcnow()
     keys = {"order": body.order_number.strip().upper(), "email": body.email.strip().lower()}
     wait = throttle.retry_after(keys, now)

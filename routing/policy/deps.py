@@ -1,8 +1,8 @@
-"""FastAPI dependency giving the policy in force (re-read when the file changes; see routing/policy/current.py)."""
+"""FastAPI dependencies giving the policy in force (re-read when the file changes; see routing/policy/current.py)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, cast
 
 from fastapi import Depends, Request
 
@@ -10,9 +10,16 @@ from routing.policy.current import CurrentPolicy
 from routing.policy.definition import Policy
 
 
-def get_policy(request: Request) -> Policy:
+def current_policy(request: Request) -> CurrentPolicy:
+    """The policy file's last valid version, re-read when it changes (create_app puts it on app.state)."""
+    return cast(CurrentPolicy, request.app.state.policy)
+
+
+CurrentPolicyDep = Annotated[CurrentPolicy, Depends(current_policy)]
+
+
+def get_policy(current: CurrentPolicyDep) -> Policy:
     """The app's current policy (the last valid version of settings.policy_file)."""
-    current: CurrentPolicy = request.app.state.policy
     return current.get()
 
 

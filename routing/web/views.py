@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
 from clock import utcnow
+from routing.state import SettingsDep
 
 STATIC = Path(__file__).resolve().parent / "static"
 DEMO_LOGINS = ["demo-platinum", "demo-gold", "demo-silver", "demo-bronze"]
@@ -35,10 +36,9 @@ def dashboard_page() -> FileResponse:
 
 
 @router.get("/web/config")
-def web_config(request: Request) -> dict[str, object]:
+def web_config(settings: SettingsDep) -> dict[str, object]:
     """What the pages need to know: where Rasa's socket.io is, the demo sign-ins (development only), and the
     service's time (`now`), so that timers in the browser count on the service's clock, not the visitor's."""
-    settings = request.app.state.settings
     return {
         "rasa_url": settings.rasa_public_url or settings.rasa_url,
         "now": utcnow().isoformat(),
