@@ -21,7 +21,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.hours import parse
 from actions.messages import say
 from actions.routing_client import Customer, RoutingClient, RoutingError, RoutingUnavailable
-from actions.token_digest import TOKEN_METADATA_KEY, is_digest, token_digest
+from bot_runtime.token_digest import TOKEN_METADATA_KEY, is_digest, token_digest
 from clock import utcnow
 
 logger = logging.getLogger(__name__)

@@ -10,17 +10,7 @@ from typing import Any
 
 from rasa_sdk.executor import CollectingDispatcher
 
-MESSAGES: dict[str, str] = {
-    # said by the Rasa process itself (bot_runtime/message_limit.py), before any NLU work
-    "message_too_long": (
-        "That message is too long for me: please keep it under {limit} characters. You could send the main point "
-        "first, and the details in a second message."
-    ),
-    # said by the Rasa process itself when a custom action cannot run (bot_runtime/action_outage.py)
-    "action_failed": (
-        "Sorry, something went wrong on my side and I couldn't finish that. Please try again in a moment; if it "
-        "keeps happening, you can write to support@example.com."
-    ),
+MESSAGES: dict[str, str] = {  # what the Rasa process says itself is in bot_runtime/texts.py
     "please_rephrase": (
         "Sorry, I didn't quite understand that. Could you rephrase it? For example: \"where is my order?\" "
         "or \"what is your refund policy?\""

@@ -28,7 +28,7 @@ from actions.identity import (
 )
 from actions.messages import say
 from actions.routing_client import RoutingError
-from actions.token_digest import TOKEN_METADATA_KEY
+from bot_runtime.token_digest import TOKEN_METADATA_KEY
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
 from rasa.shared.core.constants import REQUESTED_SLOT
 from rasa.shared.core.events import ActiveLoop, BotUttered, Event, SlotSet, UserUttered
 
-from actions.messages import MESSAGES
+from bot_runtime.texts import MESSAGES
 
 log = logging.getLogger(__name__)
 

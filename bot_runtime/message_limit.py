@@ -2,7 +2,7 @@
 
 A 100,000-character message kept Rasa's NLU busy for up to a minute (every other conversation waited) and grew the
 process by gigabytes. Beyond `MAX_MESSAGE_CHARS` (the chat widget's own limit) the message is not parsed and not
-stored: the customer is told, in one sentence from actions/messages.py, to send something shorter. The HTTP body
+stored: the customer is told, in one sentence from bot_runtime/texts.py, to send something shorter. The HTTP body
 itself is capped by Sanic (`SANIC_REQUEST_MAX_SIZE`, set by the launcher) before any of this runs.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.processor import MessageProcessor
 
-from actions.messages import MESSAGES
+from bot_runtime.texts import MESSAGES
 
 MAX_MESSAGE_CHARS = 2000
 _installed: list[bool] = []

@@ -3,7 +3,7 @@
 The widget sends the shop's signed customer token in every message's metadata, and the actions keep the token a
 session was checked against in the `session_started_metadata` slot. Rasa stores both with the events, so anyone who
 could read the tracker store (a backup, an export, a trainer's query) held working credentials until they expired.
-`redacted` gives the events to store with the token replaced by its digest (actions/token_digest.py); the tracker in
+`redacted` gives the events to store with the token replaced by its digest (bot_runtime/token_digest.py); the tracker in
 memory, which the actions receive this turn, keeps the token. `install()` applies it to Rasa's SQL tracker store
 (PostgreSQL in production); the embedded SQLite store applies it in its own `_additional_events`.
 """
@@ -18,7 +18,7 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.constants import SESSION_START_METADATA_SLOT
 from rasa.shared.core.events import Event, SlotSet, UserUttered
 
-from actions.token_digest import TOKEN_METADATA_KEY, is_digest, token_digest
+from bot_runtime.token_digest import TOKEN_METADATA_KEY, is_digest, token_digest
 
 _installed: list[bool] = []
 

@@ -13,8 +13,8 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from actions.token_digest import token_digest
 from bot_runtime import token_redaction
+from bot_runtime.token_digest import token_digest
 from bot_runtime.tracker_store import SQLiteTrackerStore
 
 ROOT = Path(__file__).resolve().parents[2]

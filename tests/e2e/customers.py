@@ -47,9 +47,13 @@ class RestCustomer:
 
 
 def bot_messages() -> dict[str, str]:
-    """The MESSAGES literal of actions/messages.py, read without importing the bot runtime (another venv)."""
-    tree = ast.parse((ROOT / "actions" / "messages.py").read_text())
-    for node in tree.body:
-        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", None) == "MESSAGES" and node.value:
-            return dict(ast.literal_eval(node.value))
-    raise AssertionError("actions/messages.py has no MESSAGES")
+    """The MESSAGES literals of actions/messages.py and bot_runtime/texts.py (what the Rasa process says itself),
+    read without importing the bot runtime (another venv)."""
+    found: dict[str, str] = {}
+    for path in (ROOT / "actions" / "messages.py", ROOT / "bot_runtime" / "texts.py"):
+        tree = ast.parse(path.read_text())
+        for node in tree.body:
+            if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", None) == "MESSAGES" and node.value:
+                found.update(ast.literal_eval(node.value))
+    assert "action_failed" in found, "no MESSAGES found"
+    return found

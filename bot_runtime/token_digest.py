@@ -1,6 +1,7 @@
 """The shop's customer token is a bearer credential until its `exp`, so it is never stored: the tracker store keeps
 its SHA-256 digest in its place (bot_runtime/token_redaction.py), and the actions compare tokens by digest, so that a
-token checked on an earlier turn (stored as its digest) still matches the same token on this turn."""
+token checked on an earlier turn (stored as its digest) still matches the same token on this turn. Both bot processes
+use it: here, below the action code, because the Rasa process never imports the actions."""
 
 from __future__ import annotations
 
