@@ -10,7 +10,6 @@ answer sent again is accepted, a different one is refused).
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from datetime import datetime, timedelta
 
@@ -22,6 +21,7 @@ from routing.analytics.models import CsatRating
 from routing.analytics.schemas import CsatIn
 from routing.errors import Conflict, Forbidden, NotFound
 from routing.escalations.models import Escalation, Status
+from routing.escalations.rating_keys import rating_key
 
 RATING_WINDOW = timedelta(hours=24)  # a rating is accepted for a day after the person ended the chat
 RATED_STATUSES = (Status.RESOLVED, Status.RETURNED_TO_BOT)
@@ -36,11 +36,6 @@ class NothingToRate(NotFound):
 
 class AlreadyRated(Conflict):
     """The chat has a different rating already (409)."""
-
-
-def rating_key(secret: str, escalation_id: int, conversation_id: str) -> str:
-    """The key that lets the customer of `conversation_id` rate escalation `escalation_id` (hex HMAC-SHA256)."""
-    return hmac.new(secret.encode(), f"{escalation_id}:{conversation_id}".encode(), hashlib.sha256).hexdigest()
 
 
 def _keyed_escalation(session: Session, data: CsatIn, secret: str) -> Escalation:

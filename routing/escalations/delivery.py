@@ -13,9 +13,9 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from clock import utcnow
-from routing.analytics.csat import rating_key
 from routing.escalations import outbox
 from routing.escalations.outbox import Claimed
+from routing.escalations.rating_keys import rating_key
 from routing.escalations.relay import RasaRelay
 from routing.webhooks import notify_waiting
 

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import clock
 from routing.agents.service import create_agent
-from routing.analytics.csat import rating_key
 from routing.analytics.history import Step, escalation
 from routing.analytics.models import CsatRating
+from routing.escalations.rating_keys import rating_key
 from routing.settings import Settings
 
 pytestmark = pytest.mark.clock

@@ -7,8 +7,8 @@ from fastapi.testclient import TestClient
 from fixtures_human_support import BOT, CSAT_SECRET, Recorder, add_agent, agent_headers, eventually, packet
 from sqlalchemy.orm import Session, sessionmaker
 
-from routing.analytics.csat import rating_key
 from routing.escalations.claims import JOINED_MESSAGE
+from routing.escalations.rating_keys import rating_key
 
 pytestmark = pytest.mark.clock  # about hours, SLAs, expiry or dates: CI runs it at other instants too
 
