@@ -21,7 +21,7 @@ class DecisionInput:
 
 @dataclass(frozen=True)
 class Decision:
-    """The outcome and the id of the policy rule that fired."""
+    """The outcome and the id of the policy rule that fired (the API answers with it: schemas.DecisionOut)."""
 
     decision: Literal["self_service", "escalate"]
     queue: str | None
@@ -31,7 +31,6 @@ class Decision:
     rule: str
     tier: str
     offer_human: bool
-    policy_version: str
 
 
 def decide(policy: Policy, given: DecisionInput) -> Decision:
@@ -47,7 +46,7 @@ def decide(policy: Policy, given: DecisionInput) -> Decision:
 
     def escalate(rule: str, reason: str) -> Decision:
         return Decision("escalate", rules.queue, rules.base_priority, rules.first_response_sla_seconds,
-                        reason, rule, tier, True, policy.version)
+                        reason, rule, tier, True)
 
     topic = given.intent.replace("_", " ")
     if given.intent in rules.sensitive_intents:
@@ -67,7 +66,6 @@ def decide(policy: Policy, given: DecisionInput) -> Decision:
         return Decision("self_service", None, rules.base_priority, None,
                         f"{who} asked for a person once; the assistant tries first and connects them if they ask "
                         "again.",
-                        "self_service.first_human_request", tier, True, policy.version)
+                        "self_service.first_human_request", tier, True)
     return Decision("self_service", None, rules.base_priority, None,
-                    f"{who}: the assistant can handle '{topic}'.", "self_service", tier, rules.proactive_offer,
-                    policy.version)
+                    f"{who}: the assistant can handle '{topic}'.", "self_service", tier, rules.proactive_offer)

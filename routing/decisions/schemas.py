@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from routing.decisions.rules import Decision
 from routing.inputs import ConversationId, InputModel
 
 
@@ -20,13 +22,8 @@ class DecisionIn(InputModel):
     facts: dict[str, Any] = Field(default_factory=dict)
 
 
-class DecisionOut(BaseModel):
-    decision: Literal["self_service", "escalate"]
-    queue: str | None
-    priority: int
-    sla_seconds: int | None
-    reason: str
-    rule: str
-    tier: str
-    offer_human: bool
+@dataclass(frozen=True)
+class DecisionOut(Decision):
+    """The policy's decision and the id of its audit record."""
+
     decision_id: int

@@ -28,7 +28,7 @@ def make_decision(session: Session, policy: Policy, request: DecisionIn) -> tupl
         bot_failures=request.bot_failures, human_requests=request.human_requests, facts=request.facts,
         decision=decision.decision, queue=decision.queue, priority=decision.priority,
         sla_seconds=decision.sla_seconds, reason=decision.reason, rule=decision.rule, tier=decision.tier,
-        offer_human=decision.offer_human, policy_version=decision.policy_version)
+        offer_human=decision.offer_human, policy_version=policy.version)
     session.add(record)
     session.flush()
     return record, decision

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from fastapi import APIRouter, Depends
 
 from routing.auth import require_service_token
@@ -17,6 +19,4 @@ router = APIRouter(prefix="/api/v1", tags=["decisions"], dependencies=[Depends(r
 def decide(body: DecisionIn, session: SessionDep, policy: PolicyDep) -> DecisionOut:
     """Self-service or escalate (queue, priority, SLA, reason, rule); every decision is stored for audit."""
     record, decision = service.make_decision(session, policy, body)
-    return DecisionOut(decision=decision.decision, queue=decision.queue, priority=decision.priority,
-                       sla_seconds=decision.sla_seconds, reason=decision.reason, rule=decision.rule,
-                       tier=decision.tier, offer_human=decision.offer_human, decision_id=record.id)
+    return DecisionOut(**asdict(decision), decision_id=record.id)

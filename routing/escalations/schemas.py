@@ -65,9 +65,9 @@ class EscalationStatusOut(BaseModel):
     staffed: bool
     alternative: Literal["callback", "ticket"] | None
     expires_at: datetime | None
-    next_open_at: datetime | None = None
-    closes_at: datetime | None = None
-    queue_timezone: str | None = None  # the zone of the queue's opening hours, named when the bot states a time
+    next_open_at: datetime | None
+    closes_at: datetime | None
+    queue_timezone: str | None  # the zone of the queue's opening hours, named when the bot states a time
 
 
 class CustomerMessageIn(InputModel):

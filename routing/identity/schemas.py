@@ -30,5 +30,5 @@ class TokenOut(BaseModel):
 class VerifiedCustomer(BaseModel):
     customer: CustomerOut
     expires_at: datetime | None = Field(
-        default=None, description="until when the shop's sign-in token is valid (token verification only): a "
-                                  "caller may trust its verification until then, and must ask again after")
+        description="until when the shop's sign-in token is valid (token verification only: null for an order "
+                    "and its email): a caller may trust its verification until then, and must ask again after")

@@ -49,4 +49,4 @@ def verify_order(body: OrderEmailIn, throttle: OrderThrottleDep, session: Sessio
         throttle.failed(keys, now)
         raise NotFound(NO_ORDER)
     throttle.succeeded("order", keys["order"])
-    return VerifiedCustomer(customer=CustomerOut.build(policy, *found))
+    return VerifiedCustomer(customer=CustomerOut.build(policy, *found), expires_at=None)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from clock import utcnow
 from routing.decisions.models import RoutingDecision
+from routing.policy.definition import Policy
 from routing.settings import ROOT, Settings
 
 SECRET = "test-identity-secret-of-32-bytes-or-more"
@@ -160,19 +161,22 @@ def test_field_level_422(client: TestClient) -> None:
     assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "customer_id"]
 
 
-def test_decisions_are_made_per_tier_and_audited(client: TestClient, demo_db: sessionmaker[Session]) -> None:
+def test_decisions_are_made_per_tier_and_audited(client: TestClient, demo_db: sessionmaker[Session],
+                                                   policy: Policy) -> None:
     platinum = customer_id(client, "demo-platinum")
     body = {"conversation_id": "conv-1", "customer_id": platinum, "intent": "get_refund", "bot_failures": 0,
             "human_requests": 0, "facts": {"order_number": "C-100001"}}
     d = client.post("/api/v1/decisions", json=body).json()
     assert (d["decision"], d["queue"], d["rule"], d["tier"], d["sla_seconds"]) == \
         ("escalate", "vip", "tier.sensitive_intent", "platinum", 60)
+    assert list(d) == ["decision", "queue", "priority", "sla_seconds", "reason", "rule", "tier", "offer_human",
+                       "decision_id"]  # the policy's version is kept for audit, not told
     anon = client.post("/api/v1/decisions", json={**body, "customer_id": None, "conversation_id": "conv-2"}).json()
     assert (anon["decision"], anon["tier"]) == ("self_service", "bronze")
     with demo_db() as session:
         record = session.scalar(select(RoutingDecision).where(RoutingDecision.id == d["decision_id"]))
         assert record is not None and record.facts == {"order_number": "C-100001"} and record.customer_id == platinum
-        assert record.rule == "tier.sensitive_intent" and record.policy_version
+        assert record.rule == "tier.sensitive_intent" and record.policy_version == policy.version
 
 
 def test_override_endpoint_and_policy_summary(client: TestClient) -> None:
