@@ -2,7 +2,8 @@
 
 Every request body is an `InputModel`: its text is valid Unicode without NUL characters (PostgreSQL refuses NUL,
 SQLite cannot store a lone surrogate), its integers fit the database's integer columns, and free-form JSON (`facts`)
-stays small. Ids in paths are `PathId`, conversation ids (body or query) `ConversationId`. Bodies over
+stays small. Ids in paths are `PathId`, conversation ids (body or query) `ConversationId`, what the bot knows of
+a conversation `Facts`. Bodies over
 `MAX_BODY_BYTES` are refused before they are read whole (`BodyLimit`). Each refusal is a 4xx that names the field,
 never a 500.
 """
@@ -13,7 +14,7 @@ import json
 from typing import Annotated, Any
 
 from fastapi import Path
-from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MAX_INT = 2**31 - 1  # PostgreSQL's integer
@@ -23,6 +24,7 @@ MAX_BODY_BYTES = 1_000_000
 PathId = Annotated[int, Path(ge=1, le=MAX_INT)]
 MAX_CONVERSATION_ID = 128
 DOT_SEGMENTS = (".", "..")
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
 def _not_a_dot_segment(value: str) -> str:
@@ -71,6 +73,24 @@ class InputModel(BaseModel):
         if isinstance(value, (dict, list)) and len(json.dumps(value, default=str)) > MAX_JSON_CHARS:
             raise ValueError(f"at most {MAX_JSON_CHARS} characters of JSON")  # free-form JSON, e.g. facts
         return value
+
+
+class Facts(InputModel):
+    """What the bot's conversation established (its slots of the same names), kept with a routing decision and an
+    escalation for the agent and the audit. Each is bounded like the thing it names; null is the same as absent.
+
+    Only the bot sends facts, and it knows these keys: any other key is a mistake on its side, refused (422)
+    rather than stored where nobody reads it. What is stored is what was sent (the JSON columns stay objects).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    order_number: str | None = Field(default=None, max_length=32, pattern=r"^[A-Za-z0-9-]+$",
+                                     description="as the customer typed it (C-100042, c100042) or as verified")
+    order_query: str | None = Field(default=None, max_length=40, pattern=r"^[a-z_]+$",
+                                    description="the order task asked about: order_status, cancel, return, ...")
+    email: str | None = Field(default=None, max_length=254, pattern=EMAIL_PATTERN,
+                              description="the email the customer gave (not proof of who they are)")
 
 
 class BodyLimit:

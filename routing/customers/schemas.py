@@ -5,13 +5,13 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from routing.customers.models import Customer
-from routing.inputs import InputModel
+from routing.inputs import EMAIL_PATTERN, InputModel
 from routing.policy.definition import Policy
 from routing.sqltypes import UtcDatetime
 from routing.tiers.models import CustomerTier
 from routing.tiers.service import effective_tier
 
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+__all__ = ["EMAIL_PATTERN", "CustomerIn", "CustomerOut", "TierOverrideIn"]
 
 
 class CustomerOut(BaseModel):

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from pydantic import Field
 
 from routing.decisions.rules import Decision
-from routing.inputs import ConversationId, InputModel
+from routing.inputs import ConversationId, Facts, InputModel
 
 
 class DecisionIn(InputModel):
@@ -19,7 +18,7 @@ class DecisionIn(InputModel):
     intent: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_]+$")
     bot_failures: int = Field(default=0, ge=0)
     human_requests: int = Field(default=0, ge=0)
-    facts: dict[str, Any] = Field(default_factory=dict)
+    facts: Facts = Field(default_factory=Facts)
 
 
 @dataclass(frozen=True)

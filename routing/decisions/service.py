@@ -25,7 +25,8 @@ def make_decision(session: Session, policy: Policy, request: DecisionIn) -> tupl
                                             verified))
     record = RoutingDecision(
         conversation_id=request.conversation_id, customer_id=request.customer_id, intent=request.intent,
-        bot_failures=request.bot_failures, human_requests=request.human_requests, facts=request.facts,
+        bot_failures=request.bot_failures, human_requests=request.human_requests,
+        facts=request.facts.model_dump(exclude_unset=True),
         decision=decision.decision, queue=decision.queue, priority=decision.priority,
         sla_seconds=decision.sla_seconds, reason=decision.reason, rule=decision.rule, tier=decision.tier,
         offer_human=decision.offer_human, policy_version=policy.version)

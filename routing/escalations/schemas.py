@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from routing.escalations.models import Status
-from routing.inputs import ConversationId, InputModel
+from routing.inputs import EMAIL_PATTERN, ConversationId, Facts, InputModel
 
 Text = Field(min_length=1, max_length=4000)
 
@@ -24,7 +24,7 @@ class TranscriptLine(InputModel):
 class Contact(InputModel):
     """How to reach the customer for a callback or ticket."""
 
-    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    email: str | None = Field(default=None, max_length=254, pattern=EMAIL_PATTERN)
     phone: str | None = Field(default=None, max_length=32, pattern=r"^\+?[0-9 ()./-]{5,32}$")
     name: str | None = Field(default=None, max_length=120)
 
@@ -45,7 +45,7 @@ class EscalationIn(InputModel):
     reason: str = Field(default="", max_length=2000)
     rule: str = Field(default="", max_length=128)
     intent: str = Field(default="", max_length=128)
-    facts: dict[str, Any] = Field(default_factory=dict)
+    facts: Facts = Field(default_factory=Facts)
     summary: str = Field(default="", max_length=4000)
     transcript: list[TranscriptLine] = Field(default_factory=list, max_length=500)
     contact: Contact | None = None

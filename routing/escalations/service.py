@@ -128,7 +128,7 @@ def create(session: Session, data: EscalationIn, policy: Policy, now: datetime |
         tier=data.tier, tier_reason=data.tier_reason, queue=cfg.name, priority=data.priority,
         enqueued_epoch=int(now.timestamp()), sla_seconds=data.sla_seconds,
         sla_due_at=now + timedelta(seconds=data.sla_seconds) if data.sla_seconds else None, reason=data.reason,
-        rule=data.rule, intent=data.intent, facts=data.facts, summary=data.summary,
+        rule=data.rule, intent=data.intent, facts=data.facts.model_dump(exclude_unset=True), summary=data.summary,
         transcript=[line.model_dump(mode="json") for line in data.transcript],
         contact=data.contact.model_dump() if data.contact else None, status=status, alternative=alternative,
         created_at=now, updated_at=now, expires_at=expires_at)

@@ -16,6 +16,7 @@ from tests.e2e.browser import chromium
 
 XSS_SCRIPT = "<script>window.__xss = 'script'; alert(1)</script>"
 XSS_IMG = "<img src=x onerror=\"window.__xss = 'img'; alert(2)\">"
+XSS_FACT = "<img/src=x/onerror=\"window.__xss='fact'\">@example.com"  # an email the routing service's facts accept
 
 
 def _escalate(stack: StackSettings, queue: str, summary: str, **extra: Any) -> dict[str, Any]:
@@ -126,7 +127,7 @@ def test_agent_takes_replies_notes_and_resolves(stack: StackSettings) -> None:
 
 def test_customer_text_is_shown_as_text(stack: StackSettings) -> None:
     created = _escalate(stack, "general", f"Summary {XSS_IMG}", reason=f"Reason {XSS_SCRIPT}",
-                        tier_reason=XSS_IMG, facts={"note": XSS_IMG},
+                        tier_reason=XSS_IMG, facts={"email": XSS_FACT},
                         transcript=[{"role": "customer", "text": XSS_SCRIPT}, {"role": "bot", "text": XSS_IMG}])
     dialogs: list[str] = []
     with chromium() as browser:
@@ -143,6 +144,7 @@ def test_customer_text_is_shown_as_text(stack: StackSettings) -> None:
         expect(page.get_by_test_id("packet-summary")).to_have_text(f"Summary {XSS_IMG}")
         expect(page.get_by_test_id("packet-reason")).to_have_text(f"Reason {XSS_SCRIPT}")
         expect(page.get_by_test_id("packet-tier-reason")).to_have_text(XSS_IMG)
+        expect(page.get_by_test_id("packet-facts")).to_have_text(f"email: {XSS_FACT}")
         page.wait_for_timeout(500)
         assert page.locator("#detail img, #detail script").count() == 0
         assert page.evaluate("window.__xss === undefined") and dialogs == []

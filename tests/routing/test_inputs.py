@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
 
+from routing.escalations.models import Escalation
 from routing.inputs import MAX_BODY_BYTES, MAX_INT
 
 
@@ -38,8 +40,8 @@ def test_unknown_customers_null_statuses_and_huge_slas_are_field_errors(client: 
     assert huge.status_code == 422 and _field_error(huge, "sla_seconds")
     null = client.patch("/api/v1/orders/C-100001", json={"status": None})
     assert null.status_code == 422 and "always has a status" in _field_error(null, "status")
-    facts = client.post("/api/v1/escalations", json={**packet, "facts": {"x": "y" * 20_000}})
-    assert facts.status_code == 422 and _field_error(facts, "facts")
+    long_fact = client.post("/api/v1/escalations", json={**packet, "facts": {"order_number": "C" * 33}})
+    assert long_fact.status_code == 422 and _field_error(long_fact, "order_number")
 
 
 def test_a_body_over_the_limit_gets_413_before_it_is_read(client: TestClient) -> None:
@@ -76,3 +78,24 @@ def test_dot_conversation_ids_are_refused_wherever_a_conversation_id_is_accepted
     for dotted in ("...", "a.b", ".a"):
         answer = client.post("/api/v1/decisions", json={"conversation_id": dotted, "intent": "complaint"})
         assert answer.status_code == 200, answer.text
+
+
+def test_facts_are_what_the_bot_knows_and_nothing_else(client: TestClient, demo_db: sessionmaker[Session]) -> None:
+    """The bot's facts (order number, order task, email) are stored as sent; a key the bot does not send, or a value
+    over its bound, is a 422 that names it, for a decision as for an escalation."""
+    facts = {"order_number": "c100042", "order_query": "change_address", "email": "ada@example.com"}
+    packet = {"conversation_id": "c-facts", "idempotency_key": "k-facts", "tier": "gold", "queue": "vip"}
+    created = client.post("/api/v1/escalations", json={**packet, "facts": facts})
+    assert created.status_code == 201, created.text
+    with demo_db() as session:
+        assert session.get(Escalation, created.json()["id"]).facts == facts  # type: ignore[union-attr]
+    decision = {"conversation_id": "c-facts", "intent": "complaint"}
+    assert client.post("/api/v1/decisions", json={**decision, "facts": {"order_number": "C-100042"}}).status_code == 200
+    assert client.post("/api/v1/decisions", json=decision).status_code == 200  # no facts at all
+    for wrong, field in (({"note": "free text"}, "note"), ({"order_number": "C-1 OR 1=1"}, "order_number"),
+                         ({"order_query": "x" * 41}, "order_query"), ({"email": "not an email"}, "email"),
+                         ({"order_number": 100042}, "order_number"), ({"email": "a\x00@b.cc"}, "email")):
+        for path, body in (("/api/v1/escalations", {**packet, "idempotency_key": "k-wrong"}),
+                           ("/api/v1/decisions", decision)):
+            refused = client.post(path, json={**body, "facts": wrong})
+            assert refused.status_code == 422 and _field_error(refused, field), (path, wrong, refused.text)
