@@ -13,7 +13,7 @@ from actions.handoff import escalate, turn_key
 from actions.hours import customer_zone, state_text, weekly_text
 from actions.identity import checked_identity, unchecked_token
 from actions.messages import MESSAGES, say
-from actions.routing_client import Decision, RoutingClient, RoutingError, RoutingUnavailable
+from actions.routing_client import Decision, Facts, RoutingClient, RoutingError, RoutingUnavailable
 
 HUMAN_REQUEST_INTENT = "contact_human_agent"
 HOURS_INTENTS = ("contact_human_agent", "contact_customer_service")  # answers that state the team's hours
@@ -28,7 +28,8 @@ def count(tracker: Tracker, slot: str) -> int:
 
 async def ask_decision(tracker: Tracker, intent: str, bot_failures: int, human_requests: int) -> Decision:
     """The routing service's decision for this turn (raises RoutingError)."""
-    facts = {name: tracker.get_slot(name) for name in ("order_number",) if tracker.get_slot(name)}
+    number = tracker.get_slot("order_number")
+    facts: Facts = {"order_number": str(number)} if number else {}
     async with RoutingClient() as client:
         return await client.decide(
             conversation_id=tracker.sender_id,

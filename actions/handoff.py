@@ -16,7 +16,7 @@ import hashlib
 import logging
 import re
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Literal
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -29,12 +29,16 @@ from actions.hours import customer_zone, instant_text, parse
 from actions.identity import same_signed_in_customer
 from actions.messages import say
 from actions.routing_client import (
+    Contact,
     Decision,
+    EscalationPacket,
     EscalationStatus,
+    Facts,
     RoutingClient,
     RoutingError,
     RoutingRefused,
     RoutingUnavailable,
+    TranscriptLine,
 )
 
 logger = logging.getLogger(__name__)
@@ -42,21 +46,22 @@ logger = logging.getLogger(__name__)
 TRANSCRIPT_LINES = 40
 MAX_KEY = 128  # the routing service's bound on idempotency keys (and on conversation ids)
 MAX_NAME = 120
+MAX_EMAIL = 254
 PHONE = re.compile(r"\+?\d[\d ().-]{6,}\d")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-FACT_SLOTS = ("order_number", "order_query", "email")
 RELAY_REFUSED_NOTICE = ("A message arrived on this conversation without the signed-in customer's sign-in (none, "
                         "expired, or another customer's). It was not passed on; the sender was asked to sign in again.")
 EXTERNAL_PREFIX = "EXTERNAL: "  # the text Rasa gives intents the routing service triggers (not the customer's words)
 
 
-def transcript(tracker: Tracker) -> list[dict[str, Any]]:
+def transcript(tracker: Tracker) -> list[TranscriptLine]:
     """The conversation so far (customer, bot and agent turns), newest TRANSCRIPT_LINES lines."""
-    lines: list[dict[str, Any]] = []
+    lines: list[TranscriptLine] = []
     for event in tracker.events:
         text = event.get("text")
         if not text or event.get("event") not in ("user", "bot") or text.startswith(EXTERNAL_PREFIX):
             continue
+        role: Literal["customer", "bot", "agent"]
         if event["event"] == "user":
             role = "customer"
         else:
@@ -67,7 +72,7 @@ def transcript(tracker: Tracker) -> list[dict[str, Any]]:
     return lines[-TRANSCRIPT_LINES:]
 
 
-def summary(tracker: Tracker, intent: str, decision: Decision, lines: list[dict[str, Any]]) -> str:
+def summary(tracker: Tracker, intent: str, decision: Decision, lines: list[TranscriptLine]) -> str:
     """One paragraph an agent reads first (`lines`: the transcript)."""
     who = tracker.get_slot("customer_name") if tracker.get_slot("verified") else "A visitor who is not signed in"
     asks = [line["text"] for line in lines if line["role"] == "customer"][-3:]
@@ -86,22 +91,44 @@ def _cut(value: Any, limit: int) -> Any:
     return value[:limit] if isinstance(value, str) else value
 
 
-def fit(body: dict[str, Any]) -> dict[str, Any]:
-    """The packet trimmed to what the routing service accepts (a long name or reason must not lose the request)."""
-    fitted = {**body, "tier_reason": _cut(body.get("tier_reason"), 2000), "reason": _cut(body.get("reason"), 2000),
-              "summary": _cut(body.get("summary"), 4000), "rule": _cut(body.get("rule"), 128)}
+def _email_fits(value: object) -> bool:
+    """Whether the routing service takes `value` as an email (a contact's or a fact)."""
+    return isinstance(value, str) and len(value) <= MAX_EMAIL and EMAIL.fullmatch(value) is not None
+
+
+def fit(body: EscalationPacket) -> EscalationPacket:
+    """The packet trimmed to what the routing service accepts (a long name or reason, or an email it would not
+    take, must not lose the request)."""
+    facts: Facts = {**body.get("facts", {})}
+    if "email" in facts and not _email_fits(facts["email"]):
+        del facts["email"]
+    fitted: EscalationPacket = {
+        **body, "tier_reason": _cut(body.get("tier_reason"), 2000), "reason": _cut(body.get("reason"), 2000),
+        "summary": _cut(body.get("summary"), 4000), "rule": _cut(body.get("rule"), 128), "facts": facts}
     contact = body.get("contact")
     if contact:
         email = contact.get("email")
         fitted["contact"] = {**contact, "name": _cut(contact.get("name"), MAX_NAME),
-                             "email": email if isinstance(email, str) and len(email) <= 254 and EMAIL.fullmatch(email)
-                             else None}
-        if not fitted["contact"]["email"] and not contact.get("phone"):
+                             "email": email if _email_fits(email) else None}
+        if not _email_fits(email) and not contact.get("phone"):
             fitted["contact"] = None
     return fitted
 
 
-def packet(tracker: Tracker, intent: str, decision: Decision, key: str | None = None) -> dict[str, Any]:
+def known_facts(tracker: Tracker) -> Facts:
+    """What the conversation established about the order in question (the slots that hold a value), for the agent
+    and the audit record."""
+    facts: Facts = {}
+    if number := tracker.get_slot("order_number"):
+        facts["order_number"] = str(number)
+    if query := tracker.get_slot("order_query"):
+        facts["order_query"] = str(query)
+    if email := tracker.get_slot("email"):
+        facts["email"] = str(email)
+    return facts
+
+
+def packet(tracker: Tracker, intent: str, decision: Decision, key: str | None = None) -> EscalationPacket:
     """The handoff packet; its idempotency key is the customer's turn that caused it (`key`, when it was kept)."""
     email = tracker.get_slot("email")
     lines = transcript(tracker)
@@ -111,13 +138,13 @@ def packet(tracker: Tracker, intent: str, decision: Decision, key: str | None = 
         "customer_id": verified_customer_id(tracker),
         "tier": decision["tier"],
         "tier_reason": tracker.get_slot("tier_reason") or "",
-        "queue": decision["queue"],
+        "queue": decision["queue"] or "",  # an escalation names one; the service refuses "" as it would null
         "priority": decision["priority"],
         "sla_seconds": decision["sla_seconds"],
         "reason": decision["reason"],
         "rule": decision["rule"],
         "intent": intent,
-        "facts": {name: tracker.get_slot(name) for name in FACT_SLOTS if tracker.get_slot(name)},
+        "facts": known_facts(tracker),
         "summary": summary(tracker, intent, decision, lines),
         "transcript": lines,
         "contact": {"email": email, "name": tracker.get_slot("customer_name"), "phone": None} if email else None,
@@ -169,7 +196,7 @@ def announce(dispatcher: CollectingDispatcher, status: EscalationStatus, tracker
             SlotSet("pending_escalation", None)]
 
 
-async def send_escalation(dispatcher: CollectingDispatcher, tracker: Tracker, body: dict[str, Any],
+async def send_escalation(dispatcher: CollectingDispatcher, tracker: Tracker, body: EscalationPacket,
                           attempt: int) -> list[EventType]:
     """Open the escalation: announced when it arrives; kept for another try while the service is unreachable;
     logged and explained when the service refuses it (trying again would not help)."""
@@ -339,8 +366,8 @@ class ActionCaptureContact(Action):
                 return done
             say(dispatcher, "callback_contact_invalid")
             return []
-        contact = {"email": email.group(0) if email else None, "phone": phone.group(0) if phone else None,
-                   "name": tracker.get_slot("customer_name")}
+        contact: Contact = {"email": email.group(0) if email else None, "phone": phone.group(0) if phone else None,
+                            "name": tracker.get_slot("customer_name")}
         escalation_id = tracker.get_slot("escalation_id")
         if escalation_id is None:  # no escalation to attach the contact to: say where to write instead
             say(dispatcher, "callback_declined")
