@@ -28,6 +28,7 @@ from routing.escalations.views import service_router as escalations_router
 from routing.identity.views import router as identity_router
 from routing.inputs import BodyLimit
 from routing.live_limits import StreamLimits
+from routing.liveness import Liveness
 from routing.orders.views import router as orders_router
 from routing.policy.current import CurrentPolicy
 from routing.policy.views import router as policy_router
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # the last added is the outermost: the security headers go on every answer, a 500 included
     app.add_middleware(BodyLimit)
     app.add_middleware(Admission, limit=settings.db_pool_size)  # every admitted request finds a connection
+    app.add_middleware(Liveness)  # the launcher's probe waits for no admission place, database or thread
     app.add_middleware(errors.UnexpectedErrors)
     app.add_middleware(SecurityHeaders, rasa_url=settings.rasa_public_url or settings.rasa_url,
                        production=not development)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 # routing/*.py at the top level: the shared infrastructure below every concept, and the composition above them
-INFRASTRUCTURE = {"admission", "auth", "db", "errors", "inputs", "leadership", "live", "live_limits", "pagination",
-                  "proxies", "settings", "sqltypes", "state", "throttle", "webhooks"}
+INFRASTRUCTURE = {"admission", "auth", "db", "errors", "inputs", "leadership", "live", "live_limits", "liveness",
+                  "pagination", "proxies", "settings", "sqltypes", "state", "throttle", "webhooks"}
 COMPOSITION = {"app", "cli", "csv_import", "demo", "health", "migrations", "models", "workers"}
 # bottom to top, as docs/development.md explains them
 LAYERS = ["infrastructure", "policy", "tiers", "orders", "customers", "identity", "queues", "agents", "escalations",
