@@ -21,7 +21,7 @@ from psycopg import sql
 
 from launcher import nginx
 from launcher.settings import ROOT, StackSettings
-from launcher.stack import BOT_BIN, ROUTING_BIN, ProcessSpec, Stack
+from launcher.stack import BOT_BIN, ROUTING_BIN, ROUTING_LIVE_PATH, ProcessSpec, Stack
 
 REPLICA_OFFSET = 100  # replica i (from 1) of a front port p listens on p + 100 * i
 
@@ -105,7 +105,9 @@ class ClusterSettings:
 
 
 def process_specs(c: ClusterSettings) -> list[ProcessSpec]:
-    """Every replica, then nginx in front of them."""
+    """Every replica, then nginx in front of them. Each replica is probed on its own port (a hung replica is killed
+    and restarted while nginx sends its work to the others); nginx is ready when the front door reaches a routing
+    replica, and live when it answers its own `nginx.LIVE_PATH` (hung replicas behind it are not its fault)."""
     s, host, shared = c.stack, c.stack.host, c.shared_env()
     specs: list[ProcessSpec] = []
     # the routing replicas believe X-Forwarded-For from nginx alone, which connects to them from `host`: the client
@@ -114,7 +116,8 @@ def process_specs(c: ClusterSettings) -> list[ProcessSpec]:
         specs.append(ProcessSpec(f"routing{i}", [str(ROUTING_BIN / "python"), "-m", "routing.cli", "serve"],
                                  f"http://{host}:{port}/health",
                                  env={**shared, "CONCIERGE_ROUTING_PORT": str(port),
-                                      "CONCIERGE_TRUSTED_PROXIES": host}))
+                                      "CONCIERGE_TRUSTED_PROXIES": host},
+                                 live_url=f"http://{host}:{port}{ROUTING_LIVE_PATH}"))
     for i, port in enumerate(c.ports(s.actions_port), start=1):
         specs.append(ProcessSpec(f"actions{i}", [str(BOT_BIN / "python"), "-m", "bot_runtime.action_server",
                                                  "--host", host, "--port", str(port)],
@@ -125,9 +128,11 @@ def process_specs(c: ClusterSettings) -> list[ProcessSpec]:
             [str(BOT_BIN / "python"), "-m", "bot_runtime", "run", "--enable-api", "--auth-token", s.rasa_token,
              "--port", str(port), "--interface", host, "--model", str(s.model), "--endpoints", str(s.endpoints),
              "--credentials", str(ROOT / "credentials.yml")],
-            f"http://{host}:{port}/status?token={s.rasa_token}", env=shared))
+            f"http://{host}:{port}/status?token={s.rasa_token}", env=shared, live_url=f"http://{host}:{port}/",
+            liveness=s.rasa_liveness))
     conf = c.nginx_dir / "nginx.conf"
-    specs.append(ProcessSpec("nginx", nginx.argv(c.nginx_dir, conf), f"{s.routing_url}/health"))
+    specs.append(ProcessSpec("nginx", nginx.argv(c.nginx_dir, conf), f"{s.routing_url}/health",
+                             live_url=f"{s.routing_url}{nginx.LIVE_PATH}"))
     return specs
 
 

@@ -12,6 +12,8 @@ replicas behind them:
   answered, the conversation key and the seconds taken.
 - action servers and routing-service replicas: round robin (they keep no conversation state in memory); the live
   stream (Server-Sent Events) is passed through unbuffered.
+- `LIVE_PATH` on every front port is answered by nginx itself: the launcher's liveness probe of nginx (a replica
+  that hangs behind it is probed and restarted on its own port).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 
 NGINX = "/usr/sbin/nginx"
 KEY = '"$http_x_conversation_id$arg_conversation$conversation_in_path"'  # whichever of the three is there
+LIVE_PATH = "/nginx-live"
 LONG = "3600s"  # an open socket.io websocket or live stream stays open this long without traffic
 TEMP_FOLDERS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")  # nginx.conf names them; write_config makes them
 
@@ -45,6 +48,11 @@ def _server(host: str, port: int, upstream: str, extra: str = "") -> str:
     return (
         f"  server {{\n"
         f"    listen {host}:{port};\n"
+        f"    location = {LIVE_PATH} {{\n"
+        f"      access_log off;\n"
+        f"      default_type application/json;\n"
+        f"      return 200 '{{\"status\":\"alive\"}}';\n"
+        f"    }}\n"
         f"    location / {{\n"
         f"      proxy_pass http://{upstream};\n"
         f"      proxy_http_version 1.1;\n"

@@ -37,6 +37,37 @@ def _env(name: str, default: str) -> str:
 
 
 @dataclass(frozen=True)
+class LivenessSettings:
+    """When the launcher restarts a child that is running but no longer answers (stopped, or its event loop stuck).
+
+    Every `interval` seconds the launcher asks each ready child's liveness URL; a probe with no HTTP answer within
+    `timeout` seconds fails (any status is an answer: a 503 because the database is down is not cured by a restart).
+    After `failures` failed probes in a row the child is killed with SIGKILL and restarted like a crashed one: with
+    the defaults, 6 to 8 s after it stopped answering. A child that is still starting (its health URL has not
+    answered 200 since its start) is left alone for `startup_grace` seconds (Rasa loads its model for up to a minute
+    on a busy machine); after that, its health URL is its liveness probe (answered with a 503 because the database
+    is down, it is left alone). `failures` 0 turns the liveness restarts off (to pause a child in a debugger).
+    Rasa's probes wait longer (StackSettings.rasa_liveness).
+    """
+
+    interval: float = field(default_factory=lambda: float(_env("CONCIERGE_LIVENESS_INTERVAL", "2")))
+    timeout: float = field(default_factory=lambda: float(_env("CONCIERGE_LIVENESS_TIMEOUT", "2")))
+    failures: int = field(default_factory=lambda: int(_env("CONCIERGE_LIVENESS_FAILURES", "3")))
+    startup_grace: float = field(default_factory=lambda: float(_env("CONCIERGE_STARTUP_GRACE", "300")))
+
+    def __post_init__(self) -> None:
+        for name in ("interval", "timeout", "startup_grace"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"liveness {name} must be a positive number of seconds, not {getattr(self, name)}")
+        if self.failures < 0:
+            raise ValueError(f"liveness failures must be 0 (off) or more, not {self.failures}")
+
+    @property
+    def enabled(self) -> bool:
+        return self.failures > 0
+
+
+@dataclass(frozen=True)
 class StackSettings:
     """Ports, tokens and file locations of one running Concierge stack."""
 
@@ -61,6 +92,11 @@ class StackSettings:
     # the reverse proxies whose X-Forwarded-For the routing service believes (routing/proxies.py): none by default,
     # since nothing stands in front of the embedded stack; the cluster names its nginx (launcher/cluster.py)
     trusted_proxies: str = field(default_factory=lambda: _env("CONCIERGE_TRUSTED_PROXIES", ""))
+    liveness: LivenessSettings = field(default_factory=LivenessSettings)
+    # Rasa answers a probe in turn with the messages it is working on: under 200 conversations at once its `/` took
+    # up to 10.6 s (the routing service's and action server's probes: 1.3 s at most), and at a load average of 12 on
+    # 2 cores three probes of 10 s in a row went unanswered, so a Rasa is hung only after 3 x 30 s without an answer
+    rasa_liveness_timeout: float = field(default_factory=lambda: float(_env("CONCIERGE_RASA_LIVENESS_TIMEOUT", "30")))
 
     def with_ports(self, base: int, var_dir: Path) -> StackSettings:
         """A copy on ports base, base+1, base+2 with its own data folder (for tests)."""
@@ -73,6 +109,10 @@ class StackSettings:
         """
         path = write_policy_copy(self.policy_file, self.var_dir / "policy-always-open.yml", default=ALWAYS_OPEN)
         return replace(self, policy_file=path)
+
+    @property
+    def rasa_liveness(self) -> LivenessSettings:
+        return replace(self.liveness, timeout=self.rasa_liveness_timeout)
 
     @property
     def database_url(self) -> str:

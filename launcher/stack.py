@@ -2,7 +2,9 @@
 
 A child that dies is restarted after a back-off (1 s, doubled after each quick death up to 30 s, back to 1 s once
 it has run for a minute) while the others keep serving: the bot still answers routine questions while the routing
-service restarts. Each restart is logged with the exit code. Ctrl-C or SIGTERM stops every child.
+service restarts. Each restart is logged with the exit code. A child that runs but no longer answers (stopped, or
+its event loop stuck) is killed after a few unanswered liveness probes and restarted the same way; one still
+starting is left alone for its start-up grace (LivenessSettings). Ctrl-C or SIGTERM stops every child.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,10 +24,12 @@ from typing import IO
 
 import httpx
 
-from launcher.settings import ROOT, StackSettings
+from launcher import probes
+from launcher.settings import ROOT, LivenessSettings, StackSettings
 
 BOT_BIN = ROOT / ".venv" / "bot" / "bin"
 ROUTING_BIN = ROOT / ".venv" / "routing" / "bin"
+ROUTING_LIVE_PATH = "/health/live"  # routing/liveness.py: answered before the admission and the database
 
 
 @dataclass
@@ -48,7 +53,8 @@ class Backoff:
 
 @dataclass
 class ProcessSpec:
-    """One long-running child process, the URL that tells it is healthy, and its restart state."""
+    """One long-running child process, the URL that tells it is healthy (200: started and able to serve), the URL
+    that tells it is alive (any answer; the health URL when empty), and its restart and probing state."""
 
     name: str
     argv: list[str]
@@ -56,11 +62,13 @@ class ProcessSpec:
     cwd: Path = ROOT
     env: dict[str, str] = field(default_factory=dict)  # on top of the stack's child environment (replica ports)
     backoff: Backoff = field(default_factory=Backoff)
+    live_url: str = ""
+    liveness: LivenessSettings | None = None  # None: the stack's settings
     proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     started_at: float = 0.0  # time.monotonic() of the last start
     restarts: int = 0
     restart_at: float | None = None  # set while a restart waits for its back-off
-    recovering: bool = False  # restarted, not yet healthy
+    watch: probes.Watch = field(default_factory=probes.Watch, repr=False)  # reset at each start
 
 
 def process_specs(s: StackSettings) -> list[ProcessSpec]:
@@ -70,6 +78,7 @@ def process_specs(s: StackSettings) -> list[ProcessSpec]:
             "routing",
             [str(ROUTING_BIN / "python"), "-m", "routing.cli", "serve"],
             f"{s.routing_url}/health",
+            live_url=f"{s.routing_url}{ROUTING_LIVE_PATH}",
         ),
         ProcessSpec(
             "actions",
@@ -86,6 +95,8 @@ def process_specs(s: StackSettings) -> list[ProcessSpec]:
                 "--credentials", str(ROOT / "credentials.yml"),
             ],
             f"{s.rasa_url}/status?token={s.rasa_token}",
+            live_url=f"{s.rasa_url}/",
+            liveness=s.rasa_liveness,
         ),
     ]
 
@@ -127,6 +138,7 @@ class Stack:
             stderr=subprocess.STDOUT, start_new_session=True,
         )
         spec.started_at = time.monotonic()
+        spec.watch = probes.Watch()  # a probe still in flight is about the previous process: its outcome is dropped
         threading.Thread(target=self._pump, args=(spec.name, proc), daemon=True).start()
 
     def start(self, timeout: float = 180.0) -> None:
@@ -151,6 +163,7 @@ class Stack:
                         raise RuntimeError(f"{name} exited with code {spec.proc.returncode} before it was healthy")
                     try:
                         if client.get(spec.health_url).status_code == 200:
+                            spec.watch.ready, spec.watch.answered_at = True, time.monotonic()
                             del pending[name]
                     except httpx.HTTPError:
                         pass
@@ -160,14 +173,20 @@ class Stack:
                 time.sleep(0.5)
 
     def supervise(self, stopping: threading.Event, interval: float = 0.5) -> None:
-        """Restart the children that die, each after its back-off, until `stopping` is set."""
-        with httpx.Client(timeout=1.0) as client:
-            while not stopping.wait(interval):
-                for spec in self.specs:
-                    self._tend(spec, client)
+        """Until `stopping` is set: restart the children that die, each after its back-off, and kill (to restart)
+        the children that stop answering their liveness probes. The probes run on worker threads, at most one per
+        child at a time, so a hung child never delays the others' care."""
+        pool = ThreadPoolExecutor(max_workers=2 * len(self.specs) + 1, thread_name_prefix="probe")
+        try:
+            with probes.client() as client:
+                while not stopping.wait(interval):
+                    for spec in self.specs:
+                        self._tend(spec, client, pool)
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
 
-    def _tend(self, spec: ProcessSpec, client: httpx.Client) -> None:
-        """One look at one child: notice its death, restart it when its back-off is over, report its recovery."""
+    def _tend(self, spec: ProcessSpec, client: httpx.Client, pool: ThreadPoolExecutor) -> None:
+        """One look at one child: notice its death, restart it when its back-off is over, probe it."""
         now = time.monotonic()
         if spec.proc is None:
             return
@@ -176,18 +195,67 @@ class Stack:
             ran_for = now - spec.started_at
             delay = spec.backoff.delay_after(ran_for)
             spec.restart_at = now + delay
+            killed = f" (killed by the launcher: {spec.watch.killed_for})" if spec.watch.killed_for else ""
             self._write(f"concierge: {spec.name} exited with code {_describe(spec.proc.returncode)} after "
-                        f"{ran_for:.1f}s; restart {spec.restarts + 1} in {delay:g}s (the others keep serving)")
+                        f"{ran_for:.1f}s{killed}; restart {spec.restarts + 1} in {delay:g}s (the others keep serving)")
         elif spec.restart_at is not None and now >= spec.restart_at:
             spec.restart_at = None
-            spec.restarts += 1
             self._spawn(spec)
-            spec.recovering = True
+            spec.restarts += 1  # after the new process exists: whoever reads the count finds its pid
             self._write(f"concierge: {spec.name} restarted (restart {spec.restarts}, pid {spec.proc.pid})")
-        elif spec.recovering and _answers(client, spec.health_url):
-            spec.recovering = False
-            self._write(f"concierge: {spec.name} is healthy again "
-                        f"({time.monotonic() - spec.started_at:.1f}s after restart {spec.restarts})")
+        elif spec.restart_at is None and not spec.watch.killed_for:
+            self._probe(spec, client, pool, now)
+
+    def _probe(self, spec: ProcessSpec, client: httpx.Client, pool: ThreadPoolExecutor, now: float) -> None:
+        """Take the outcome of the child's probe in flight, if it is back, and send the next one when it is due.
+
+        While the child starts (not ready, within its start-up grace) its health URL is asked at every look and
+        nothing counts against it. Once ready, its liveness URL is asked every `interval`; past its grace and still
+        not ready, its health URL is (any answer, a 503 too, means it is alive: a restart would not make it ready).
+        """
+        watch, live = spec.watch, spec.liveness or self.settings.liveness
+        if watch.pending is not None:
+            if not watch.pending.done():
+                return
+            outcome, watch.pending = watch.pending.result(), None
+            self._judge(spec, outcome, live, now)
+        if watch.killed_for:
+            return
+        starting = not watch.ready and (now - spec.started_at <= live.startup_grace or not live.enabled)
+        if starting or (live.enabled and now >= watch.next_at):
+            watch.next_at = now + live.interval
+            url = (spec.live_url or spec.health_url) if watch.ready else spec.health_url
+            watch.pending = pool.submit(probes.probe, client, url, live.timeout)
+
+    def _judge(self, spec: ProcessSpec, outcome: probes.Outcome, live: LivenessSettings, now: float) -> None:
+        """A 200 of the health URL makes the child ready; past its start, a probe not answered at all counts
+        towards its kill."""
+        watch = spec.watch
+        if outcome.answered:
+            watch.answered_at, watch.failures = now, 0
+        if not watch.ready and outcome.ready:
+            watch.ready = True
+            if spec.restarts:
+                self._write(f"concierge: {spec.name} is healthy again "
+                            f"({now - spec.started_at:.1f}s after restart {spec.restarts})")
+        if outcome.answered or not live.enabled or not watch.ready and now - spec.started_at <= live.startup_grace:
+            return
+        watch.failures += 1
+        what = "liveness probe" if watch.ready else f"probe, not ready {now - spec.started_at:.0f}s after its start"
+        self._write(f"concierge: {spec.name} did not answer its {what} ({outcome.detail}; GET {outcome.url}): "
+                    f"{watch.failures} of {live.failures} in a row, last answer {now - watch.answered_at:.1f}s ago")
+        if watch.failures >= live.failures:
+            self._kill(spec, f"no answer to {watch.failures} liveness probes in a row (every {live.interval:g}s, "
+                             f"{live.timeout:g}s timeout)"
+                       + ("" if watch.ready else f", and not ready {live.startup_grace:g}s after its start"))
+
+    def _kill(self, spec: ProcessSpec, why: str) -> None:
+        """SIGKILL the child's process group (a stopped process dies of it too); the death is then noticed and the
+        child restarted after its back-off, like a crashed one."""
+        assert spec.proc is not None
+        spec.watch.killed_for = why
+        self._write(f"concierge: killing {spec.name} (pid {spec.proc.pid}, SIGKILL) to restart it: {why}")
+        _signal_group(spec.proc, signal.SIGKILL)
 
     def pids(self) -> dict[str, int]:
         return {s.name: s.proc.pid for s in self.specs if s.proc}
@@ -197,6 +265,7 @@ class Stack:
         for spec in reversed(self.specs):
             if spec.proc and spec.proc.poll() is None:
                 _signal_group(spec.proc, signal.SIGTERM)
+                _signal_group(spec.proc, signal.SIGCONT)  # a stopped child acts on SIGTERM only once continued
         deadline = time.monotonic() + grace
         for spec in self.specs:
             if not spec.proc:
@@ -249,13 +318,6 @@ def _describe(returncode: int) -> str:
         except ValueError:
             pass
     return str(returncode)
-
-
-def _answers(client: httpx.Client, url: str) -> bool:
-    try:
-        return client.get(url).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def urls(s: StackSettings) -> list[tuple[str, str]]:
