@@ -17,6 +17,7 @@ from typing import Any, Literal, TypedDict, TypeVar
 import httpx
 
 from actions.config import ActionSettings, get_settings
+from actions.routing_breaker import Breaker, Ticket, breaker_for
 from actions.typed_json import ShapeError, validated
 
 logger = logging.getLogger(__name__)
@@ -307,15 +308,19 @@ class RoutingClient:
     """Async client for the routing service; use as `async with RoutingClient() as client:`.
 
     Connections are pooled per event loop and shared between action runs; leaving the block does not close them.
+    Calls pass the service's circuit breaker (actions/routing_breaker.py): while the service hangs, they fail at once.
     `transport` (e.g. `httpx.MockTransport`) replaces the network for fast tests of outage and refusal branches;
-    such a client is closed when the block ends.
+    such a client is closed when the block ends, and has a breaker of its own unless `breaker` is given.
     """
 
     def __init__(self, settings: ActionSettings | None = None,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+                 transport: httpx.AsyncBaseTransport | None = None, breaker: Breaker | None = None) -> None:
         self._settings = settings or get_settings()
         self._transport = transport
         self._http: httpx.AsyncClient | None = None
+        cooldown = self._settings.breaker_seconds
+        self._breaker = breaker or (Breaker(cooldown) if transport is not None
+                                    else breaker_for(self._settings.routing_url, cooldown))
 
     async def __aenter__(self) -> RoutingClient:
         self._http = _pooled_http(self._settings) if self._transport is None else _http_client(self._settings,
@@ -434,10 +439,11 @@ class RoutingClient:
                        **kwargs: Any) -> Any:
         if self._http is None:
             raise RuntimeError("RoutingClient must be used as an async context manager")
-        try:
-            response = await self._http.request(method, path, **kwargs)
-        except httpx.HTTPError as error:
-            raise RoutingUnavailable(f"{method} {path}: {error!r}") from error
+        ticket = self._breaker.admit()
+        if ticket is None:
+            raise RoutingUnavailable(f"{method} {path}: not sent, the routing service did not answer lately (next "
+                                     f"try in {self._breaker.retry_in():.1f}s)")
+        response = await self._send(ticket, method, path, **kwargs)
         codes = none_on if isinstance(none_on, tuple) else (none_on,)
         if response.status_code in codes:
             return None
@@ -449,6 +455,23 @@ class RoutingClient:
             return response.json()
         except ValueError as error:
             raise RoutingUnavailable(f"{method} {path}: the answer is not JSON") from error
+
+    async def _send(self, ticket: Ticket, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """The call, its outcome told to the breaker: an answer (any status), a time-out, or a quick failure."""
+        assert self._http is not None
+        try:
+            response = await self._http.request(method, path, **kwargs)
+        except httpx.TimeoutException as error:
+            self._breaker.timed_out(ticket)
+            raise RoutingUnavailable(f"{method} {path}: {error!r}") from error
+        except httpx.HTTPError as error:
+            self._breaker.failed(ticket)
+            raise RoutingUnavailable(f"{method} {path}: {error!r}") from error
+        except BaseException:
+            self._breaker.failed(ticket)  # cancelled: a trial call must not hold the circuit open
+            raise
+        self._breaker.answered(ticket)
+        return response
 
 
 def _checked(shape: type[T], data: Any, call: str) -> T:

@@ -1,12 +1,12 @@
 """The contract between the bot and the routing service: the routing service's OpenAPI is the one source, and the
 routing client's TypedDicts (actions/routing_client.py) must say the same thing.
 
-The two runtimes cannot share Python types (Python 3.10 + pydantic 1 beside Python 3.11 + pydantic 2), but the
-client imports only httpx, actions.config and actions.typed_json, so it runs here. Every method of the client is
-called through httpx.MockTransport, which records the method, path, query and body it builds, and the TypedDict
-it checks the answer against. Each is then held against the operation the service documents: the path and method
-exist, the query parameters are known, the body's TypedDict and the answer's TypedDict have the same fields as the
-schemas, required the same way, with the same types (int/integer, str/string, bool/boolean, None/nullable,
+The two runtimes cannot share Python types (Python 3.10 + pydantic 1 beside Python 3.11 + pydantic 2), but the client
+imports only httpx, actions.config, actions.typed_json and actions.routing_breaker, so it runs here. Every method of the
+client is called through httpx.MockTransport, which records the method, path, query and body it builds, and the
+TypedDict it checks the answer against. Each is then held against the operation the service documents: the path and
+method exist, the query parameters are known, the body's TypedDict and the answer's TypedDict have the same fields as
+the schemas, required the same way, with the same types (int/integer, str/string, bool/boolean, None/nullable,
 Literal/enum, nested TypedDict/$ref, list/array). A field added, renamed or retyped on one side fails here.
 """
 
