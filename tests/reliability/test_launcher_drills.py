@@ -1,10 +1,12 @@
 """Drills on the whole embedded stack run by the launcher (`python -m launcher`, what `make run` starts): a child
-killed with `kill -9` is restarted while the others keep serving, and SIGTERM still stops everything."""
+killed with `kill -9` is restarted while the others keep serving, a child that hangs (SIGSTOP) is killed by its
+liveness probes and restarted, and SIGTERM still stops everything."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -19,8 +21,9 @@ import httpx
 import pytest
 import yaml
 
+from actions.config import ActionSettings
 from launcher.ports import free_base_port
-from launcher.settings import ROOT, StackSettings
+from launcher.settings import ROOT, LivenessSettings, StackSettings
 from tests.e2e.agents import AgentSession
 from tests.e2e.customers import RestCustomer, bot_messages, conversation_tracker, shop_token
 from tests.reliability import polling
@@ -30,6 +33,13 @@ pytestmark = pytest.mark.stack
 PYTHON = ROOT / ".venv" / "routing" / "bin" / "python"
 CHILDREN = {"routing": "routing.cli serve", "actions": "bot_runtime.action_server", "rasa": "bot_runtime run"}
 RESTART_BOUND = 120.0  # seconds: 1 s back-off, then the child's own start-up (Rasa loads its model)
+LIVENESS = LivenessSettings()  # the launcher's defaults: a probe every 2 s, 2 s to answer, 3 unanswered in a row
+# A hung child is killed at most one interval (the last probe answered began just before the hang) plus 3 probes of
+# 2 s plus the supervisor's 0.5 s look after the hang (8.5 s), and restarted at the next look after its back-off:
+# 2 s here, since the drill before had killed it less than a minute earlier (11 s); 4 s more for a crowded machine.
+# Measured: 9.6 to 10.4 s with the 2 s back-off at a load average of 13 on 2 cores.
+LIVENESS_RESTART_BOUND = LIVENESS.interval + LIVENESS.failures * max(LIVENESS.interval, LIVENESS.timeout) + 0.5 \
+    + 2.0 + 0.5 + 4.0
 ROUTINE = "what payment methods do you accept?"
 SOAK_CONVERSATIONS = 200
 CANT_LOOK_UP = "can't look that up right now"
@@ -122,6 +132,8 @@ def launcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Launcher]:
         proc.kill()
         raise
     assert code == 0 and "concierge: stopped" in running.log()
+    killed = re.findall(r"concierge: killing (\w+) \(pid", running.log())
+    assert set(killed) <= {"routing"}, f"only the hung routing service is killed by its probes, not {killed}"
     assert " actions | Task was destroyed" not in running.log(), "the kept-work loop was left running at shutdown"
     alive = {name: pid for name, pid in pids.items() if Path(f"/proc/{pid}").exists()}
     assert not alive, f"still running after SIGTERM: {alive}"
@@ -158,6 +170,58 @@ def test_the_routing_service_killed_is_restarted_while_the_bot_answers(launcher:
     print(f"\ndrill: routing service kill -9; healthy again after {back_after:.1f}s (new pid); routine question "
           f"answered {sum(during)}/{len(during)} times while it was down; order status answered after the restart")
     assert all(during), during
+
+
+def test_a_hung_routing_service_is_killed_by_its_liveness_probes_and_restarted(launcher: Launcher) -> None:
+    """SIGSTOP: the process accepts connections and never answers. The launcher kills it after three unanswered
+    liveness probes and restarts it; meanwhile data questions get an honest answer, after one 3 s wait only (the
+    action server's circuit breaker), and afterwards the same answer as before."""
+    s = launcher.settings
+    customer = RestCustomer(s, "drill-hung", shop_token(s, "demo-gold"))
+    customer.say("hello")
+    first = texts(customer.say("where is my order?"))
+    assert first and all(CANT_LOOK_UP not in text for text in first), first
+    before = launcher.children()
+    old = before["routing"]
+
+    os.kill(old, signal.SIGSTOP)
+    stopped_at = time.monotonic()
+    waits, answers = [], []
+    for _ in range(2):  # the first waits for the call's 3 s timeout, the second fails fast
+        started = time.monotonic()
+        answers.append(texts(customer.say("where is my order?")))
+        waits.append(time.monotonic() - started)
+    routine = texts(customer.say(ROUTINE))
+    wait_for(lambda: launcher.children().get("routing", old) != old, "a new routing process",
+             bound=LIVENESS_RESTART_BOUND)
+    replaced_after = time.monotonic() - stopped_at
+    assert not Path(f"/proc/{old}").exists(), "the hung process is gone (killed and reaped)"
+    wait_for(lambda: healthy(f"{s.routing_url}/health"), "the new routing process is healthy", bound=60)
+    healthy_after = time.monotonic() - stopped_at
+
+    def answered_again() -> bool:  # the circuit breaker may still fail one call fast: the customer asks again
+        return texts(customer.say("where is my order?")) == first
+
+    wait_for(answered_again, "the order question answered as before", bound=2 * ActionSettings.breaker_seconds)
+    answered_after = time.monotonic() - stopped_at
+
+    after = launcher.children()
+    assert (after["actions"], after["rasa"]) == (before["actions"], before["rasa"]), "the others kept running"
+    log = launcher.log()
+    assert (f"concierge: routing did not answer its liveness probe (no answer within {LIVENESS.timeout:g}s; GET "
+            f"{s.routing_url}/health/live): 1 of {LIVENESS.failures} in a row") in log
+    assert (f"concierge: killing routing (pid {old}, SIGKILL) to restart it: no answer to {LIVENESS.failures} "
+            "liveness probes in a row") in log
+    assert re.search(r"concierge: routing exited with code -9 \(SIGKILL\) after [\d.]+s \(killed by the launcher: "
+                     r"no answer to \d liveness probes in a row", log)
+    print(f"\ndrill: routing service SIGSTOP; killed and replaced by a new process {replaced_after:.1f}s later "
+          f"(bound {LIVENESS_RESTART_BOUND:.1f}s), healthy after {healthy_after:.1f}s, the customer's order question "
+          f"answered as before after {answered_after:.1f}s; during the hang the order question took "
+          f"{' and '.join(f'{w:.1f}s' for w in waits)} (circuit breaker) and the routine question was answered")
+    assert all(len(a) == 1 and CANT_LOOK_UP in a[0] for a in answers), answers
+    assert waits[1] < 2.0, "the second call while the service hangs fails fast"
+    assert routine and set(routine) <= PAYMENT_METHODS
+    assert replaced_after < LIVENESS_RESTART_BOUND
 
 
 def test_the_action_server_killed_mid_conversation_comes_back_for_the_next_turn(launcher: Launcher) -> None:
