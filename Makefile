@@ -5,7 +5,7 @@ BOT := .venv/bot/bin
 ROUTING := .venv/routing/bin
 
 .PHONY: help setup train run run-cluster test test-cluster test-routing test-actions test-e2e services validate clean bench bench-quick bench-cluster eval-nlu fuzz-dialogue digressions phrasings \
-	report export-reviews shell interactive
+	report export-reviews shell interactive settings-table
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -67,6 +67,9 @@ eval-nlu: train ## NLU accuracy / macro-F1 / confusion PNG on ../shared datasets
 
 report: train ## NLU figures + plots, test stories, change since last time: reports/report.{md,html}; ARGS="--limit 500"
 	@$(BOT)/python scripts/report.py $(ARGS)
+
+settings-table: setup ## rewrite docs/settings.md (every CONCIERGE_* variable) from docs/settings.yml and routing/settings.py
+	@$(ROUTING)/python scripts/settings_table.py
 
 export-reviews: setup ## conversations that ended with a human -> reviews/<date>/ (masked); ARGS="--since 2026-11-01"
 	@$(BOT)/python scripts/export_reviews.py $(ARGS)

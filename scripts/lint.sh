@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 BIN=.venv/routing/bin
 status=0
 "$BIN/ruff" check . || status=1
-"$BIN/mypy" routing launcher bench clock fuzz || status=1
+"$BIN/mypy" routing launcher bench clock fuzz scripts/settings_table.py || status=1
+# scripts/settings_table.py imports the routing service's settings: it runs (and is checked) with the routing runtime
 "$BIN/mypy" --python-executable .venv/bot/bin/python --python-version 3.10 actions bot_nlu bot_policies bot_runtime scripts \
-  clock || status=1
+  clock --exclude 'scripts/settings_table\.py$' || status=1
 exit $status
