@@ -42,14 +42,19 @@ ACTION_CALL_MAX_BYTES = 50_000_000  # Rasa sends the whole tracker; the token, n
 REQUEST_WAIT_SECONDS = 60
 
 
+MIN_TOKEN_CHARS = 32  # as the routing service's secrets
+
+
 def actions_token(env: dict[str, str] | None = None) -> str:
-    """CONCIERGE_ACTIONS_TOKEN; the development default only when CONCIERGE_ENV says development."""
+    """CONCIERGE_ACTIONS_TOKEN; the development default only when CONCIERGE_ENV says development. Outside development
+    the development value or a short token is refused too, as the routing service refuses its secrets."""
     values = os.environ if env is None else env
     token = values.get("CONCIERGE_ACTIONS_TOKEN", "")
-    if not token:
-        if values.get("CONCIERGE_ENV") != "development":
-            raise SystemExit("action server: set CONCIERGE_ACTIONS_TOKEN outside development")
-        token = DEV_SECRET
+    if values.get("CONCIERGE_ENV") == "development":
+        return token or DEV_SECRET
+    if not token or token == DEV_SECRET or len(token) < MIN_TOKEN_CHARS:
+        raise SystemExit(f"action server: set CONCIERGE_ACTIONS_TOKEN outside development, to a secret of at least "
+                         f"{MIN_TOKEN_CHARS} characters (not the development value)")
     return token
 
 
