@@ -1,4 +1,5 @@
-"""Base class for the bot's form validations: per-slot validators plus one hook once every slot is valid."""
+"""Base class for the bot's form validations: per-slot validators plus one hook once every slot is valid, and the
+customer's answer as typed when no slot mapping could read it."""
 
 from __future__ import annotations
 
@@ -8,8 +9,22 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from rasa_sdk.types import DomainDict
+
+
+def typed_answer(tracker: Tracker, slot: str) -> str | None:
+    """The customer's latest message as typed, when the form asked for `slot` and the slot mappings read no value from
+    it this turn (for any slot of the form); None otherwise.
+
+    An `extract_<slot>` method reads it: a value the mappings could not read ("order 42" for an order number) would
+    otherwise make the form reject the message, and the bot would answer it out of context (the fallback's "Did you
+    mean ...?"). Given to the slot's validator, it gets that slot's own correction and the question again.
+    """
+    if tracker.get_slot(REQUESTED_SLOT) != slot or tracker.slots_to_validate():
+        return None
+    text = str(tracker.latest_message.get("text") or "").strip()
+    return text or None
 
 
 class CompletingFormValidation(FormValidationAction, ABC):
