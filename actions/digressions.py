@@ -1,4 +1,5 @@
-"""Another order task asked for in the middle of a form: the bot asks before switching (data/rules/digressions.yml).
+"""Another order task asked for in the middle of a form: the bot asks before switching (data/rules/digressions.yml);
+and a message the NLU could not place, read in the light of what the bot waits for (data/rules/in_context.yml).
 
 The order check (verify_order_form) serves every order task, so switching keeps what the customer already gave;
 leaving the new-address form drops the address change. The task a form serves is `order_query` (the new-address
@@ -15,7 +16,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.decisions import route
+from actions.fallback import FALLBACK_INTENT, failure_events
 from actions.messages import ask_yes_no, say
+from actions.orders import ActionDeliveryEstimate, ActionInvoice, ActionOrderStatus, ActionRefundStatus
 
 ADDRESS_FORM = "shipping_address_form"
 VERIFY_FORM = "verify_order_form"
@@ -34,6 +37,18 @@ TASKS: dict[str, tuple[str, str]] = {
 ROUTED_FIRST: dict[str, str] = {"cancel": "cancel_order", "return": "get_refund"}
 FORM_SLOTS = ("order_number", "email")
 OFFER_SLOTS = ("switch_offered", "switch_to")
+# A short follow-up ("so where is it", "no wait, where is it actually?") is too short for the NLU to be sure of, but
+# while the bot waits for something about an order its likeliest order task is what the customer means: when that
+# task has at least MIN_FOLLOW_UP_CONFIDENCE and only intents that say nothing about an order (CONTEXTLESS) rank
+# above it, or it is within TIED of the top. Longer messages are not follow-ups.
+FOLLOW_UP_MAX_WORDS = 8
+MIN_FOLLOW_UP_CONFIDENCE = 0.2
+TIED = 0.05
+CONTEXTLESS = frozenset({"affirm", "deny", "inform", "greet", "goodbye", "thanks", "chitchat", "bot_challenge",
+                         "out_of_scope"})
+# the look-ups a follow-up gets while a yes/no question waits (the order is known by then)
+LOOK_UPS: dict[str, Action] = {"order_status": ActionOrderStatus(), "refund_status": ActionRefundStatus(),
+                               "invoice": ActionInvoice(), "delivery_estimate": ActionDeliveryEstimate()}
 
 
 def task_of_intent(intent: str, domain: DomainDict) -> str | None:
@@ -51,6 +66,36 @@ def current_task(tracker: Tracker) -> str | None:
         return "change_address"
     task = tracker.get_slot("order_query")
     return str(task) if task else None
+
+
+def follow_up_task(tracker: Tracker, domain: DomainDict) -> str | None:
+    """The order task a short message the NLU could not place asks for, read among the order tasks; None when it is
+    not a short follow-up about an order."""
+    text = str(tracker.latest_message.get("text") or "")
+    if not text.strip() or len(text.split()) > FOLLOW_UP_MAX_WORDS:
+        return None
+    ranking = [(str(r.get("name")), float(r.get("confidence") or 0))
+               for r in tracker.latest_message.get("intent_ranking") or [] if r.get("name") != FALLBACK_INTENT]
+    if not ranking:
+        return None
+    top = max(confidence for _, confidence in ranking)
+    for index, (intent, confidence) in enumerate(ranking):
+        task = task_of_intent(intent, domain)
+        if task is None:
+            continue
+        stands_out = confidence >= top - TIED or all(name in CONTEXTLESS for name, _ in ranking[:index])
+        return task if confidence >= MIN_FOLLOW_UP_CONFIDENCE and stands_out else None
+    return None
+
+
+async def switch_to(dispatcher: CollectingDispatcher, tracker: Tracker, new: str) -> list[EventType]:
+    """The order check serves task `new` from now on ("Alright, let's ..."), after the routing step where that task's
+    own rules have one."""
+    say(dispatcher, "switch_done", other=TASKS.get(new, ("", "do that"))[1])
+    events: list[EventType] = [SlotSet("order_query", new)]
+    if new in ROUTED_FIRST:  # e.g. a cancellation, which a platinum customer's policy gives to a person
+        events += await route(dispatcher, tracker, ROUTED_FIRST[new])
+    return events
 
 
 def _forget_offer() -> list[EventType]:
@@ -89,14 +134,11 @@ class ActionSwitchTopic(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         new = tracker.get_slot("switch_to")
-        events: list[EventType] = [*_forget_offer(), SlotSet("order_query", new)]
+        events: list[EventType] = _forget_offer()
         if tracker.active_loop.get("name") == ADDRESS_FORM:  # the address change is dropped
             events += [SlotSet("requested_slot", None), SlotSet("pending_change", None), SlotSet("new_address", None)]
         events.append(ActiveLoop(VERIFY_FORM))
-        say(dispatcher, "switch_done", other=TASKS.get(str(new), ("", "do that"))[1])
-        if str(new) in ROUTED_FIRST:  # e.g. a cancellation, which a platinum customer's policy gives to a person
-            events += await route(dispatcher, tracker, ROUTED_FIRST[str(new)])
-        return events
+        return events + await switch_to(dispatcher, tracker, str(new))
 
 
 class ActionKeepTopic(Action):
@@ -117,3 +159,36 @@ class ActionKeepTopic(Action):
         current = current_task(tracker)
         say(dispatcher, "switch_kept", doing=TASKS[current][0] if current in TASKS else "where we were")
         return [*_forget_offer(), *cleared]
+
+
+class ActionReadInContext(Action):
+    """A message the NLU could not place, while the bot waits for something: read in the light of that question
+    (data/rules/in_context.yml), then the question comes again.
+
+    The order check and the yes/no questions are about one order, so a short follow-up names a task for that order:
+    during the order check it becomes the check's task ("so where is it": the same task, so carry on; "no wait, where
+    is it actually?" after "cancel my order": the check now serves tracking, as if the customer had said yes to the
+    switch); while a yes/no question waits, a look-up is answered for the order in question. Anything else is not
+    understood: one bot failure, "Sorry, I didn't understand that.", and the question again, instead of the
+    fallback's topic suggestions, which would lose the thread. A value typed for the order check's question never
+    comes here: the form's own validation corrects it (actions/verification.py).
+    """
+
+    def name(self) -> str:
+        return "action_read_in_context"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        task = follow_up_task(tracker, domain)
+        events = _forget_offer() if tracker.get_slot("switch_offered") else []
+        if tracker.active_loop.get("name") == VERIFY_FORM and task is not None:
+            if task == current_task(tracker):
+                say(dispatcher, "switch_same")
+                return events
+            return events + await switch_to(dispatcher, tracker, task)
+        if not tracker.active_loop.get("name") and task in LOOK_UPS:
+            return events + await LOOK_UPS[task].run(dispatcher, tracker, domain)
+        _, failure = failure_events(tracker)
+        say(dispatcher, "form_rephrase")
+        return events + failure
