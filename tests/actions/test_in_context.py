@@ -8,6 +8,8 @@ import asyncio
 from typing import Any
 
 import httpx
+import yaml
+from conftest import ROOT
 from helpers import (
     demo_customer,
     demo_orders,
@@ -21,7 +23,7 @@ from helpers import (
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.digressions import FOLLOW_UP_MAX_WORDS, ActionReadInContext, follow_up_task
+from actions.digressions import FOLLOW_UP_MAX_WORDS, ActionReadInContext, follow_up_task, task_of_intent
 from actions.messages import MESSAGES
 from actions.verification import ValidateVerifyOrderForm, email_attempt, order_number_attempt
 
@@ -179,3 +181,14 @@ def test_an_unclear_answer_to_a_yes_no_question_is_not_understood(domain: dict[s
                                 active_loop=None), domain)
 
     assert values == {"bot_failures": 1.0} and said == [MESSAGES["form_rephrase"]]
+
+
+def test_every_order_task_asked_again_during_the_order_check_has_its_rule(domain: dict[str, Any]) -> None:
+    """data/rules/in_context.yml is hand-written: one rule per intent that starts an order task (domain.yml)."""
+    rules = yaml.safe_load((ROOT / "data" / "rules" / "in_context.yml").read_text())["rules"]
+    covered = {(rule["steps"][0]["intent"], rule["condition"][1]["slot_was_set"][0]["order_query"])
+               for rule in rules if len(rule.get("condition") or []) == 2 and "order_query" in str(rule["condition"])}
+    expected = {(intent, task_of_intent(intent, domain)) for intent in domain["intents"]
+                if task_of_intent(intent, domain) is not None and intent != "delivery_period"}
+    # delivery_period starts a task only with an order number; without one it is answered (a generated digression)
+    assert covered == expected
