@@ -22,7 +22,7 @@ import httpx
 from sqlalchemy import create_engine, text
 
 from fuzz import story
-from fuzz.invariants import routine_intents
+from fuzz.invariants import bot_messages, routine_intents
 from fuzz.plan import Customer, Turn, conversation
 from fuzz.runner import TIMEOUT, Played, Player, play_all
 from fuzz.utterances import load_examples
@@ -65,7 +65,7 @@ async def fuzz(stack: StackSettings, count: int, seed: int, concurrency: int, ou
     played: list[Played] = []
     topics, examples = classify(ROOT), load_examples(ROOT)  # read once: both phases draw from the same data
     async with httpx.AsyncClient(timeout=TIMEOUT) as client:
-        player = Player(stack, client, routine_intents(ROOT))
+        player = Player(stack, client, routine_intents(ROOT), bot_messages(ROOT))
         for phase, hours in (("open", ALWAYS_OPEN), ("closed", CLOSED)):
             write_policy_copy(ROOT / "routing" / "policy.yml", stack.policy_file, default=hours)
             await asyncio.sleep(POLICY_RELOAD_SECONDS)

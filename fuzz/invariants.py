@@ -7,10 +7,17 @@ A turn is the events from one customer message up to the next. In every turn:
 - no message is sent twice ("duplicate_message");
 - the bot failure count grows by at most one ("failures_overcounted");
 - a routine question (an intent no rule routes) opens no escalation or ticket ("routine_escalated").
+
+And in the light of what the bot waits for when the turn starts (a form's question, a yes/no question):
+- no message is answered with the fallback's topic suggestions, as if nothing had been asked ("lost_thread");
+- a malformed value typed for the order number or the email gets that slot's own correction ("no_correction");
+- a short follow-up about the order (the fuzzer's "follow_up" move) counts no bot failure ("follow_up_failed").
 """
 
 from __future__ import annotations
 
+import ast
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +26,20 @@ import yaml
 
 MAX_ACTIONS = 10  # Rasa's max_number_of_predictions: more means the circuit breaker stopped the turn
 ESCALATION_SLOTS = ("escalation_id", "pending_escalation")
+FORMS = ("verify_order_form", "shipping_address_form")
+FALLBACK_SUGGESTIONS = "action_two_stage_fallback"
+# the malformed-value moves of the fuzzer (fuzz/plan.py), the slot each one answers and the key of its correction
+CORRECTIONS = {"bad_order_number": ("order_number", "invalid_order_number"), "bad_email": ("email", "invalid_email")}
+FOLLOW_UP_MOVE = "follow_up"
+
+
+def bot_messages(root: Path) -> dict[str, str]:
+    """The MESSAGES literal of actions/messages.py, read without importing the bot runtime (another venv)."""
+    tree = ast.parse((root / "actions" / "messages.py").read_text())
+    for node in tree.body:
+        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", None) == "MESSAGES" and node.value:
+            return dict(ast.literal_eval(node.value))
+    raise ValueError("actions/messages.py has no MESSAGES")
 
 
 def routine_intents(root: Path) -> set[str]:
@@ -48,6 +69,8 @@ class TurnRecord:
     human_held: bool = False
     failures_before: float = 0.0
     failures_after: float = 0.0
+    # what the bot waited for when the message came: "<form>:<requested slot>", "yes_no:<pending change>", or None
+    waiting_for: str | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +87,7 @@ def split_turns(events: list[dict[str, Any]]) -> list[TurnRecord]:
     again: that second user event stays in the same turn.
     """
     slots: dict[str, Any] = {}
+    loop: str | None = None
     turns: list[TurnRecord] = []
     current: TurnRecord | None = None
     rewound = False
@@ -84,10 +108,12 @@ def split_turns(events: list[dict[str, Any]]) -> list[TurnRecord]:
                 continue
             current = TurnRecord(text=str(event.get("text") or ""), intent=intent,
                                  human_held=bool(slots.get("handoff_active")),
-                                 failures_before=float(slots.get("bot_failures") or 0))
+                                 failures_before=float(slots.get("bot_failures") or 0),
+                                 waiting_for=_waiting_for(loop, slots))
             turns.append(current)
         elif kind == "restart":
             slots = {}
+            loop = None
         elif kind == "slot":
             slots[event["name"]] = event.get("value")
             if current is not None:
@@ -100,9 +126,37 @@ def split_turns(events: list[dict[str, Any]]) -> list[TurnRecord]:
             current.bot_texts.append(str(event.get("text") or ""))
         elif kind == "active_loop":
             current.loops.append(event.get("name"))
+        if kind == "active_loop":
+            loop = event.get("name")
     if current is not None:
         current.failures_after = float(slots.get("bot_failures") or 0)
     return turns
+
+
+def _waiting_for(loop: str | None, slots: dict[str, Any]) -> str | None:
+    if loop in FORMS:
+        return f"{loop}:{slots.get('requested_slot')}"
+    if loop is None and slots.get("pending_change"):
+        return f"yes_no:{slots['pending_change']}"
+    return None
+
+
+def check_in_context(index: int, turn: TurnRecord, move: str | None, messages: dict[str, str]) -> list[Violation]:
+    """The invariants of a message sent while the bot waits for something (none when it waits for nothing)."""
+    if turn.waiting_for is None or turn.human_held:
+        return []
+    found: list[Violation] = []
+    if FALLBACK_SUGGESTIONS in turn.actions:
+        found.append(Violation("lost_thread", index, f"{turn.text!r} got the fallback's suggestions while the bot "
+                                                     f"waited for {turn.waiting_for}"))
+    slot, key = CORRECTIONS.get(move or "", (None, ""))
+    correction = messages.get(key)
+    if correction and turn.waiting_for == f"verify_order_form:{slot}" and correction not in turn.bot_texts:
+        found.append(Violation("no_correction", index, f"{turn.text!r} typed for the {slot}: no {key}"))
+    if move == FOLLOW_UP_MOVE and turn.failures_after > turn.failures_before:
+        found.append(Violation("follow_up_failed", index, f"{turn.text!r} while the bot waited for "
+                                                          f"{turn.waiting_for} counted a bot failure"))
+    return found
 
 
 def check_turn(index: int, turn: TurnRecord, routine_intents: set[str]) -> list[Violation]:
@@ -130,7 +184,13 @@ def check_turn(index: int, turn: TurnRecord, routine_intents: set[str]) -> list[
     return found
 
 
-def check(events: list[dict[str, Any]], routine_intents: set[str]) -> tuple[list[TurnRecord], list[Violation]]:
-    """The conversation's turns and every violation in them."""
+def check(events: list[dict[str, Any]], routine_intents: set[str], moves: Sequence[str] | None = None,
+          messages: dict[str, str] | None = None) -> tuple[list[TurnRecord], list[Violation]]:
+    """The conversation's turns and every violation in them; with the fuzzer's `moves` (one per message) and the
+    bot's `messages`, also the invariants of a message sent while the bot waits for something."""
     turns = split_turns(events)
-    return turns, [v for i, turn in enumerate(turns) for v in check_turn(i, turn, routine_intents)]
+    violations = [v for i, turn in enumerate(turns) for v in check_turn(i, turn, routine_intents)]
+    meant: list[str | None] = list(moves) if moves is not None and len(moves) == len(turns) else [None] * len(turns)
+    violations += [v for i, (turn, move) in enumerate(zip(turns, meant, strict=True))
+                   for v in check_in_context(i, turn, move, messages or {})]
+    return turns, violations

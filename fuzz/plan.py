@@ -1,19 +1,24 @@
 """Random conversations, biased toward what breaks dialogues: changing the subject inside a task, a yes or no at
-the wrong moment, asking for a person, messages the bot cannot understand, starting over."""
+the wrong moment, asking for a person, messages the bot cannot understand, starting over, and what is only
+understood in the light of the bot's question: a value typed wrong, a short follow-up about the order."""
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
 
-from fuzz.utterances import ADDRESSES, NOISE, email_text, order_number_text
+from fuzz.utterances import ADDRESSES, BAD_EMAILS, BAD_ORDER_NUMBERS, FOLLOW_UPS, NOISE, email_text, order_number_text
 from scripts.digressions import Topics
 
 # what a turn does, with its weight once a conversation is under way
 MOVES: dict[str, int] = {
     "order_number": 14, "email": 12, "wrong_email": 3, "task": 14, "answer": 14, "routed": 5, "affirm": 8,
     "deny": 6, "address": 6, "noise": 5, "out_of_scope": 3, "thanks": 3, "goodbye": 2, "restart": 2, "greet": 2,
+    "bad_order_number": 4, "bad_email": 3, "follow_up": 6,
 }
+# moves whose message is one of a fixed list (fuzz/utterances.py)
+FIXED_TEXTS = {"address": ADDRESSES, "noise": NOISE, "bad_order_number": BAD_ORDER_NUMBERS, "bad_email": BAD_EMAILS,
+               "follow_up": FOLLOW_UPS}
 OPENERS = ("task", "task", "task", "answer", "greet", "routed")
 PLAIN_INTENTS = ("affirm", "deny", "out_of_scope", "thanks", "goodbye", "restart", "greet")
 
@@ -47,10 +52,8 @@ def make_turn(rng: random.Random, move: str, customer: Customer, topics: Topics,
     if move in ("email", "wrong_email"):
         email = customer.email if move == "email" else f"someone.else{rng.randint(1, 99)}@example.com"
         return Turn(move, email_text(rng, email))
-    if move == "address":
-        return Turn(move, rng.choice(ADDRESSES))
-    if move == "noise":
-        return Turn(move, rng.choice(NOISE))
+    if move in FIXED_TEXTS:
+        return Turn(move, rng.choice(FIXED_TEXTS[move]))
     pool = {"task": topics.order_tasks, "answer": sorted(topics.answers), "routed": topics.routed}.get(move)
     intent = rng.choice(pool) if pool else move
     if intent not in examples:

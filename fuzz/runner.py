@@ -32,10 +32,12 @@ class Played:
 class Player:
     """Talks to one stack; signed-in customers carry the shop's token in the message metadata."""
 
-    def __init__(self, stack: StackSettings, client: httpx.AsyncClient, routine_intents: set[str]) -> None:
+    def __init__(self, stack: StackSettings, client: httpx.AsyncClient, routine_intents: set[str],
+                 messages: dict[str, str] | None = None) -> None:
         self.stack = stack
         self.client = client
         self.routine_intents = routine_intents
+        self.messages = messages or {}
         self._tokens: dict[str, str] = {}
 
     async def token(self, external_id: str) -> str:
@@ -61,7 +63,7 @@ class Player:
                                         params={"token": self.stack.rasa_token, "include_events": "ALL"})
         tracker.raise_for_status()
         events: list[dict[str, Any]] = tracker.json()["events"]
-        records, violations = check(events, self.routine_intents)
+        records, violations = check(events, self.routine_intents, [turn.move for turn in turns], self.messages)
         return Played(customer, list(turns), records, violations, replies)
 
     async def shrink(self, played: Played) -> Played:

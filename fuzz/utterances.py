@@ -21,6 +21,15 @@ ADDRESSES = (
     "Hauptstrasse 5, 10115 Berlin",
 )
 NOISE = ("asdf qwer", "hmm", "???", "lorem ipsum dolor", "blue banana sky", "kjhkjh", "...", "ok so")
+# values typed wrong for the order check's questions (each slot's own correction is expected when it was asked)
+BAD_ORDER_NUMBERS = ("order 42", "42", "C-42", "my order number is 12345", "it's c-10004", "#4411", "order no 7",
+                     "c 1000")
+BAD_EMAILS = ("anna at example dot com", "my email is jo.k@", "anna.berg@example", "it's gmail.com",
+              "paul dot hill at example dot com", "12345")
+# short follow-ups about the order in question, as customers send them while the bot waits for something
+FOLLOW_UPS = ("so where is it", "no wait, where is it actually?", "and the refund?", "and the bill?",
+              "so when does it come", "ok but where is it", "what about the invoice", "hm so where is it now",
+              "so where's it at", "where is the thing")
 
 
 def load_examples(root: Path) -> dict[str, list[str]]:

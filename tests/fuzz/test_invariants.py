@@ -76,3 +76,44 @@ def test_routine_intents_are_those_no_rule_routes() -> None:
 
     assert {"track_order", "check_payment_methods", "greet"} <= routine
     assert not {"contact_human_agent", "complaint", "cancel_order", "nlu_fallback"} & routine
+
+
+def loop(name: str | None) -> dict[str, Any]:
+    return {"event": "active_loop", "name": name}
+
+
+ASKING_ORDER_NUMBER = [action("action_listen"), user("where is my order?", "track_order"),
+                       action("verify_order_form"), loop("verify_order_form"), slot("requested_slot", "order_number"),
+                       bot("What is the order number?"), action("action_listen")]
+MESSAGES = {"invalid_order_number": "That doesn't look like an order number.",
+            "invalid_email": "That doesn't look like an email address."}
+
+
+def test_the_fallbacks_suggestions_while_the_bot_waits_lose_the_thread() -> None:
+    """The issue's turn: 'order 42' while the order number was asked got 'Did you mean: Place an order / ...'."""
+    lost = [*ASKING_ORDER_NUMBER, user("order 42", "nlu_fallback"), action("action_two_stage_fallback"),
+            loop("action_two_stage_fallback"), bot("Did you mean one of these?"), action("action_listen")]
+    corrected = [*ASKING_ORDER_NUMBER, user("order 42", "nlu_fallback"), action("verify_order_form"),
+                 slot("order_number", None), bot(MESSAGES["invalid_order_number"]), bot("What is the order number?"),
+                 action("action_listen")]
+    moves = ["task:track_order", "bad_order_number"]
+
+    assert [v.kind for v in check(lost, set(), moves, MESSAGES)[1]] == ["lost_thread", "no_correction"]
+    assert check(corrected, set(), moves, MESSAGES)[1] == []
+    # waiting for nothing, the fallback's suggestions are what the bot should do
+    idle = [action("action_listen"), user("order 42", "nlu_fallback"), action("action_two_stage_fallback"),
+            bot("Did you mean one of these?"), action("action_listen")]
+    assert check(idle, set(), ["bad_order_number"], MESSAGES)[1] == []
+
+
+def test_a_yes_no_question_waits_until_it_is_answered_and_a_follow_up_counts_no_failure() -> None:
+    offered = [action("action_listen"), user("cancel my order", "cancel_order"), action("action_offer_cancellation"),
+               slot("pending_change", "cancel_order"), bot("Cancel order C-100042?"), action("action_listen")]
+    failed = [*offered, user("so where is it", "nlu_fallback"), action("action_read_in_context"),
+              slot("bot_failures", 1.0), bot("Sorry, I didn't understand that."),
+              action("action_offer_cancellation"), bot("Cancel order C-100042?"), action("action_listen")]
+
+    turns, violations = check(failed, set(), ["task:cancel_order", "follow_up"], MESSAGES)
+
+    assert turns[1].waiting_for == "yes_no:cancel_order"
+    assert [v.kind for v in violations] == ["follow_up_failed"]
