@@ -26,6 +26,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.digressions import FOLLOW_UP_MAX_WORDS, ActionReadInContext, follow_up_task, task_of_intent
 from actions.messages import MESSAGES
 from actions.verification import ValidateVerifyOrderForm, email_attempt, order_number_attempt
+from scripts.digressions import PENDING_QUESTIONS
 
 VERIFY = "verify_order_form"
 
@@ -192,3 +193,12 @@ def test_every_order_task_asked_again_during_the_order_check_has_its_rule(domain
                 if task_of_intent(intent, domain) is not None and intent != "delivery_period"}
     # delivery_period starts a task only with an order number; without one it is answered (a generated digression)
     assert covered == expected
+
+
+def test_every_yes_no_question_has_its_in_context_rule() -> None:
+    """Each question that waits in pending_change (scripts/digressions.py) reads an unclear answer in context, then
+    is asked again by the action that asked it."""
+    rules = yaml.safe_load((ROOT / "data" / "rules" / "in_context.yml").read_text())["rules"]
+    covered = {rule["condition"][1]["slot_was_set"][0]["pending_change"]: rule["steps"][2]["action"]
+               for rule in rules if "pending_change" in str(rule.get("condition"))}
+    assert covered == PENDING_QUESTIONS
