@@ -4,7 +4,7 @@ SHELL := /bin/bash
 BOT := .venv/bot/bin
 ROUTING := .venv/routing/bin
 
-.PHONY: help setup train run run-cluster test test-cluster test-routing test-actions test-e2e services validate clean bench bench-quick bench-cluster eval-nlu fuzz-dialogue digressions phrasings \
+.PHONY: help setup train run run-cluster test test-cluster test-routing test-actions test-e2e services validate clean bench bench-quick bench-cluster eval-nlu fuzz-dialogue fuzz-channels digressions phrasings \
 	report export-reviews shell interactive settings-table
 
 help: ## list the targets
@@ -55,6 +55,9 @@ validate: setup ## rasa data validate --fail-on-warnings + project checks (inten
 
 fuzz-dialogue: train ## random conversations checked turn by turn; failures as test stories in reports/fuzz/; ARGS="--conversations 1000 --seed 7"
 	@CONCIERGE_ENV=development $(ROUTING)/python -m fuzz $(ARGS)
+
+fuzz-channels: train ## odd senders, texts, metadata, bodies and packets on the REST and socket.io channels; every process checked after each case; reports/fuzz-channels/; ARGS="--cases 1000 --seed 7"
+	@CONCIERGE_ENV=development $(ROUTING)/python -m fuzz.channels $(ARGS)
 
 digressions: setup ## rewrite data/rules/digressions.yml (a customer changing the subject mid-task) from the other rules
 	@$(BOT)/python scripts/digressions.py
