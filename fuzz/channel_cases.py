@@ -34,7 +34,7 @@ from fuzz.channel_values import (
 TOKEN_MARK = "<token:demo-gold>"  # replaced by a freshly signed demo token when the case is sent
 BASE_TEXTS = ("hello", "where is my order", "what are your opening hours", "I want to talk to a person",
               "can I change my delivery address", "thanks, bye")
-SESSION_ID = re.compile(r"[A-Za-z0-9_.:@-]{1,64}")  # bot_runtime/channel_guard.py SENDER_PATTERN
+SESSION_ID = re.compile(r"[A-Za-z0-9_.:@-]{1,64}")  # bot_runtime/inbound.py SENDER_PATTERN (and not only dots)
 CONVERSATION = re.compile(r'"(chanfuzz-\d{5})(?:-\d+)?"')  # the conversation id of a generated case, quoted
 KNOWN_KEYS = ("customer_token", "timezone", "message_id", "source", "relay_id")
 ODD_IDS: dict[str, Any] = {
@@ -254,7 +254,7 @@ def _socket_message(index: int, message: dict[str, Any], kind: str, session: str
     """A `user_uttered` case; the socket joins the message's own session when that id is a valid one (Rasa sends
     the reply to the session's room: another room would leave this socket silent by design)."""
     session_id = message.get("session_id")
-    if isinstance(session_id, str) and SESSION_ID.fullmatch(session_id):
+    if isinstance(session_id, str) and SESSION_ID.fullmatch(session_id) and session_id.strip("."):
         session = session_id
     frame = _event("user_uttered", message)
     return Case(index, "socketio", f"user_uttered {kind}", session=session, frames=[frame],

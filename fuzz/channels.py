@@ -39,7 +39,8 @@ from launcher.stack import Backoff, Stack, running
 
 EXITED_PROBLEM = re.compile(r"\w+ exited with code \S+")
 REST_FAILURE = "rest.message.received.failure"  # Rasa's REST channel logs this when it swallows an exception
-SETTLE_SECONDS = 2.0  # after a problem, the time a dying process has to exit before the stack is judged
+SOCKET_FAILURE = re.compile(r"socket\.io \S+ of \S+ failed")  # bot_runtime/socketio_channel.py: a failed turn
+SETTLE_SECONDS = 10.0  # after a problem, the time a dying process has to exit before the stack is judged
 SHOWN = 300  # characters of a case line printed with a failure (the whole line is in failures.jsonl)
 
 
@@ -93,7 +94,7 @@ class Fuzzer:
         outcome = await send(self.client, self.stack.settings, case, self.token)
         problems = outcome.problems + await survived(self.client, self.stack, self.pids, case.channel)
         if problems:  # a process may be dying: let it, and wait until the supervisor has the stack serving again
-            await asyncio.sleep(SETTLE_SECONDS)
+            await self.settled()
             pids = await recovered(self.client, self.stack)
             died = [name for name in pids if pids[name] != self.pids[name]]
             self.pids = pids
@@ -103,10 +104,21 @@ class Fuzzer:
         lines = stack_log.lines_since(self.log_path, offset)
         if outcome.answer == "200" and any(REST_FAILURE in line for line in lines):
             problems.append("REST: 200 after Rasa failed to handle the message (an error answered as success)")
+        if outcome.answer == "refused" and any(SOCKET_FAILURE.search(line) for line in lines):
+            problems.append("socket.io: refused after Rasa failed to handle the message (an error answered as refused)")
         self.out.write(json.dumps({**json.loads(case.line()), "role": role, "answer": outcome.answer,
                                    "problems": problems, "seconds": round(outcome.seconds, 2)}) + "\n")
         self.out.flush()
         return outcome, problems, lines
+
+    async def settled(self) -> None:
+        """Wait until a process exits or SETTLE_SECONDS pass (Rasa on its way out may still answer for seconds)."""
+        deadline = time.monotonic() + SETTLE_SECONDS
+        while time.monotonic() < deadline:
+            if any(spec.proc is None or spec.proc.poll() is not None or spec.proc.pid != self.pids[spec.name]
+                   for spec in self.stack.specs):
+                return
+            await asyncio.sleep(0.25)
 
     async def run(self, case: Case, previous: Case | None, confirm: bool) -> bool:
         """Send one case; True when it broke a rule. A new failure is confirmed by sending the case again (and,

@@ -43,12 +43,12 @@ def raised(lines: list[str]) -> list[tuple[str, str, str]]:
 
 def cause(lines: list[str], process: str | None) -> str | None:
     """The exception behind a failure of `process` (any process when None): the one raised just before its first
-    SystemExit, else the last one it raised."""
+    SystemExit, else the first one it raised (a chained traceback prints its root cause first)."""
     named = [(name, message) for who, name, message in raised(lines) if process in (None, who)]
     for index, (name, _) in enumerate(named):
         if name == "SystemExit" and index > 0:
             return named[index - 1][1]
-    return named[-1][1] if named else None
+    return named[0][1] if named else None
 
 
 def exit_codes(lines: list[str]) -> dict[str, str]:

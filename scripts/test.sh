@@ -22,7 +22,7 @@ run "routing service tests" .venv/routing/bin/python -m pytest -q tests/routing 
 run "action tests" .venv/bot/bin/python -m pytest -q -p no:cacheprovider tests/actions "$@"
 run "bot runtime tests" .venv/bot/bin/python -m pytest -q -p no:cacheprovider tests/bot_runtime "$@"
 run "trainer tooling tests" .venv/bot/bin/python -m pytest -q -p no:cacheprovider tests/trainers "$@"
-run "end-to-end tests, channel fuzzer (120 cases, fixed seed)" .venv/routing/bin/python -m pytest -q tests/e2e tests/fuzz "$@"
+run "end-to-end tests, channel fuzzer (150 cases, fixed seed)" .venv/routing/bin/python -m pytest -q tests/e2e tests/fuzz "$@"
 run "conversation fuzzer (300 conversations, fixed seed)" .venv/routing/bin/python -m fuzz --conversations 300 --seed 1
 run "reliability drills" .venv/routing/bin/python -m pytest -q tests/reliability "$@"
 run "cluster (100 conversations over 2 replicas of each process behind nginx, Chromium, kill -9 mid-run)" \
