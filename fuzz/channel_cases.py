@@ -163,7 +163,7 @@ def mutate_id(rng: random.Random, message: dict[str, Any], key: str) -> str:
 def mutate_text(rng: random.Random, message: dict[str, Any], huge: bool) -> str:
     label, value = anything(rng, huge) if rng.random() < 0.3 else scalar(rng)
     if rng.random() < 0.15:
-        del message["message"]
+        message.pop("message", None)
         return "message=absent"
     message["message"] = value
     return f"message={label}"

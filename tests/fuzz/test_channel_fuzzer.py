@@ -36,6 +36,11 @@ def test_the_same_seed_gives_the_same_cases_and_each_line_replays_exactly() -> N
     assert {c.channel for c in first} == {"rest", "socketio"}
 
 
+def test_other_seeds_generate_too() -> None:
+    for seed in (2, 3, 7):  # seed 7 once combined two text changes, the second finding no text to remove
+        assert len({c.kind for c in cases(seed, 300)}) > 100
+
+
 def test_the_sweep_puts_each_value_in_every_metadata_key_on_both_channels() -> None:
     opening = list(cases(SEED, 2 * len(SWEEP)))
     assert [c.channel for c in opening[:2]] == ["rest", "socketio"]
