@@ -13,25 +13,23 @@ words to the agent but before Rasa stored the turn is handled again on the survi
 transcript has the words once too.
 Only the latest session's events are looked at (as Rasa loads them); a resend comes within seconds.
 
-The look-up does not load the conversation: on Rasa's SQL stores (the embedded SQLite one, PostgreSQL in
-production) one query on the sender's index finds the latest session's user events whose stored JSON holds the id
-(`"message_id": <id>`, as Rasa writes it), and only those rows are parsed and checked; other stores are searched by
-loading the tracker, as before. Loading and replaying a tracker of 40 events took about 2 ms per message.
+The look-up does not load the conversation (bot_runtime/event_search.py): on Rasa's SQL stores one query on the
+sender's index finds the latest session's user events whose stored JSON names the id (`"message_id": <id>`, as
+Rasa writes it), and only those are parsed and checked; other stores are searched by loading the tracker.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
 import sqlalchemy as sa
 from rasa.core.channels.channel import UserMessage
 from rasa.core.processor import MessageProcessor
-from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
+from rasa.core.tracker_store import TrackerStore
 from rasa.shared.core.events import UserUttered
 
-from bot_runtime.tracker_store import latest_session_filter
+from bot_runtime.event_search import json_text, latest_session_rows, sql_store
 
 logger = logging.getLogger(__name__)
 MESSAGE_ID = "message_id"
@@ -45,31 +43,6 @@ def client_message_id(metadata: Any) -> str | None:
     return value if isinstance(value, str) and 0 < len(value) <= MAX_ID_CHARS else None
 
 
-def sql_store(store: TrackerStore) -> SQLTrackerStore | None:
-    """The SQL store under Rasa's wrappers (FailSafeTrackerStore, AwaitableTrackerStore), or None."""
-    for _ in range(4):
-        if isinstance(store, SQLTrackerStore):
-            return store
-        inner = getattr(store, "_tracker_store", None)
-        if not isinstance(inner, TrackerStore):
-            return None
-        store = inner
-    return None
-
-
-def _stored_in_sql(store: SQLTrackerStore, sender_id: str, key: str) -> bool:
-    """Whether the latest session of the conversation in `store` holds a user message with the client's id `key`:
-    one indexed query for the rows whose JSON names the id, then those rows checked as the events they store."""
-    events = store.SQLEvent.__table__
-    named = f'"{MESSAGE_ID}": {json.dumps(key)}'  # as Rasa's json.dumps writes the event's (and its metadata's) id
-    query = sa.select(events.c.data).where(
-        events.c.sender_id == sa.bindparam("sender_id"), events.c.type_name == UserUttered.type_name,
-        events.c.data.contains(named, autoescape=True), latest_session_filter(events))
-    with store.engine.connect() as conn:
-        rows = conn.execute(query, {"sender_id": sender_id}).scalars().all()
-    return any(client_message_id(json.loads(data).get("metadata")) == key for data in rows)
-
-
 async def already_handled(store: TrackerStore, sender_id: str, key: str) -> bool:
     """Whether the conversation's latest session already holds a user message with the client's id `key`. A store
     that fails to answer counts as not holding it (Rasa's FailSafeTrackerStore answers a failed read with no
@@ -77,7 +50,8 @@ async def already_handled(store: TrackerStore, sender_id: str, key: str) -> bool
     sql = sql_store(store)
     if sql is not None:
         try:
-            return _stored_in_sql(sql, sender_id, key)
+            rows = latest_session_rows(sql, sender_id, [UserUttered.type_name], f'"{MESSAGE_ID}": {json_text(key)}')
+            return any(client_message_id(row.get("metadata")) == key for row in rows)
         except sa.exc.SQLAlchemyError:
             logger.exception("could not look up message id %r of %s; handling the message", key, sender_id)
             return False

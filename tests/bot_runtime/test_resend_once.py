@@ -19,7 +19,8 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot_runtime.resend_once import already_handled, sql_store
+from bot_runtime.event_search import sql_store
+from bot_runtime.resend_once import already_handled
 from bot_runtime.tracker_store import SQLiteTrackerStore
 
 ROOT = Path(__file__).resolve().parents[2]
