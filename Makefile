@@ -4,7 +4,7 @@ SHELL := /bin/bash
 BOT := .venv/bot/bin
 ROUTING := .venv/routing/bin
 
-.PHONY: help setup train run run-cluster test test-cluster test-routing test-actions test-e2e services validate clean bench bench-quick bench-cluster eval-nlu fuzz-dialogue fuzz-channels digressions phrasings \
+.PHONY: help setup train run run-cluster test test-cluster test-routing test-actions test-e2e services validate clean bench bench-quick bench-profile bench-cluster eval-nlu fuzz-dialogue fuzz-channels digressions phrasings \
 	report export-reviews shell interactive settings-table
 
 help: ## list the targets
@@ -40,6 +40,9 @@ bench: train ## measure everything against its baselines (full, states its durat
 
 bench-quick: train ## the same in under 5 minutes (smaller counts, no training time)
 	@$(ROUTING)/python -m bench --quick
+
+bench-profile: train ## where a turn's CPU goes: the bot section, then py-spy on each process; reports/bench-profile.md
+	@$(ROUTING)/python -m bench --quick --profile
 
 bench-cluster: ## production figures: cluster of 1 and 2 replicas vs embedded and bare bot, 1M look-ups on PostgreSQL, claims; reports/bench-cluster.md
 	@CONCIERGE_NEED_NGINX=1 scripts/setup.sh

@@ -1,5 +1,7 @@
-"""`python -m bench [--quick | --cluster]`: run every benchmark, print each figure, write reports/bench.json and
-bench.md (`--cluster`: the production figures, into reports/bench-cluster.json and bench-cluster.md).
+"""`python -m bench [--quick | --cluster] [--profile]`: run every benchmark, print each figure, write reports/bench.json
+and bench.md (`--cluster`: the production figures, into reports/bench-cluster.json and bench-cluster.md;
+`--profile`: the bot section alone, then one more round of Concierge with py-spy on each of its processes, into
+reports/bench-profile.json and bench-profile.md, the samples into reports/profile/).
 
 Order: the bare `rasa init` bot (created, trained, loaded), the Concierge stack (started, loaded, memory,
 escalation latency via bench/escalation.py when present), training time (full mode), then the figures of
@@ -12,6 +14,7 @@ Benchmarks report; they do not judge: the exit code is 0 unless a section could 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import tempfile
@@ -28,6 +31,7 @@ from bench.training import time_training
 from launcher.settings import ROOT
 
 REPORTS = ROOT / "reports"
+PROFILES = REPORTS / "profile"
 
 
 def _section(report: Report, name: str, step: Callable[[], object]) -> bool:
@@ -71,7 +75,9 @@ def run(plan: Plan, work: Path, log_path: Path) -> tuple[Report, bool]:
                             "its report is in reports/bench-nlu/, reports/nlu_eval.json is left alone.")
     ok = True
     with open(log_path, "w") as log:
-        ok &= _section(report, bots.VERSUS, lambda: bots.measure_bots(report, plan, work, log))
+        ok &= _section(report, bots.VERSUS, lambda: bots.measure_bots(report, plan, work, log, PROFILES))
+        if plan.profile:  # where the CPU goes, in minutes: the other sections are left out
+            return report, ok
         if plan.train:
             ok &= _section(report, "Training", lambda: report.add(
                 Figure("Training", "full model, cold cache (rasa train)", time_training(work, log), "s")))
@@ -105,13 +111,19 @@ def main(argv: list[str] | None = None) -> int:
                       help="the production figures: the cluster with 1 and 2 replicas beside the embedded stack and "
                            "the bare bot, 1M-customer look-ups on PostgreSQL, claims against separate routing "
                            "processes (reports/bench-cluster.md)")
+    parser.add_argument("--profile", action="store_true",
+                        help="the bot section alone, then a round of Concierge with py-spy attached to each of its "
+                             "processes: where a turn's CPU goes (reports/bench-profile.md, reports/profile/)")
     args = parser.parse_args(argv)
+    if args.profile and args.cluster:
+        parser.error("--profile profiles the embedded stack: not with --cluster")
     plan = CLUSTER if args.cluster else QUICK if args.quick else FULL
-    stem = "bench-cluster" if args.cluster else "bench"
+    plan = dataclasses.replace(plan, profile=args.profile)
+    stem = "bench-cluster" if args.cluster else "bench-profile" if args.profile else "bench"
     # the benchmarks start development stacks and tools with the development secrets (production is the default)
     os.environ.setdefault("CONCIERGE_ENV", "development")
     print(f"Concierge benchmark, {plan.mode} mode: expected duration about {plan.expected_minutes} minutes "
-          "on 2 CPU cores" + ("" if args.quick or args.cluster
+          "on 2 CPU cores" + ("" if args.quick or args.cluster or args.profile
                                else " (training, 100k-customer lookups and NLU evaluation included)")
           + (" (the first run loads 1M customers into PostgreSQL, kept for the next)" if args.cluster else ""),
           flush=True)

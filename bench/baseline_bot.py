@@ -37,7 +37,7 @@ def create(init_dir: Path, log: IO[str]) -> float:
 class BaselineServer:
     """`rasa run --enable-api` of the bare bot on a free loopback port; a context manager."""
 
-    def __init__(self, init_dir: Path, log: IO[str], timeout: float = 180.0) -> None:
+    def __init__(self, init_dir: Path, log: IO[str], timeout: float = 400.0) -> None:
         self.init_dir = init_dir
         self.log = log
         self.timeout = timeout

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from bench import baseline_bot, escalation
+from bench import baseline_bot, escalation, profile
 from bench.dialogues import concierge_dialogue, demo_orders
-from bench.memory import tree_rss_mb
+from bench.memory import ThreadCpu, TreeCpu, tree_rss_mb
 from bench.plan import Plan
-from bench.report import Figure, Report
-from bench.rest_load import Dialogue, LoadResult, run_load
+from bench.report import Figure, Report, Table
+from bench.rest_load import CpuProbe, Dialogue, LoadResult, run_load
 from bench.stats import ratio
 from launcher.ports import free_base_port
 from launcher.settings import StackSettings
@@ -23,24 +23,29 @@ from launcher.stack import Stack
 
 OURS, BARE, VERSUS = "Bot REST (Concierge)", "Bot REST (bare rasa init)", "Bot REST (Concierge / bare)"
 MEMORY_TARGET_MB = 2560.0
+CPU_TARGET_MS = 20.0  # CPU per message of the embedded stack's processes at 10 concurrent (issue #27)
+PROFILE_CONVERSATIONS = 60  # the profiled round: about 2,000 samples of the Rasa process
 
 
 @dataclass
 class Loaded:
     """What `alternating_load` measured: merged results per bot and level, each other bot's messages/s ratio to the
-    baseline in each round, and the CPU seconds each bot's processes used during its measured rounds."""
+    baseline in each round, and the CPU seconds each bot's processes used during its measured rounds (per
+    process)."""
 
     results: dict[str, dict[int, LoadResult]]
     round_ratios: dict[str, dict[int, list[float]]]
-    cpu_seconds: dict[str, dict[int, float]]
+    cpu_seconds: dict[str, dict[int, dict[str, float]]]
 
 
 def alternating_load(
     bots: dict[str, tuple[str, Callable[[int], Dialogue]]], plan: Plan, baseline: str = BARE,
-    cpu: Mapping[str, Callable[[], float]] | None = None,
+    cpu: Mapping[str, CpuProbe] | None = None, turn_cpu: Mapping[str, CpuProbe] | None = None,
 ) -> Loaded:
     """Load every bot at each concurrency level in `plan.rounds` alternating rounds (the order flips each round),
-    so that the machine's drift hits them alike. `cpu` gives, per bot, the CPU seconds its processes have used."""
+    so that the machine's drift hits them alike. `cpu` gives, per bot, the CPU seconds each of its processes has
+    used (read before and after each round); `turn_cpu` the same, read around every turn at 1 concurrent
+    (`LoadResult.cpu_by_turn`)."""
     loaded = Loaded({name: {} for name in bots}, {name: {} for name in bots if name != baseline},
                     {name: {} for name in cpu or {}})
     for level in plan.concurrency_levels:
@@ -53,11 +58,14 @@ def alternating_load(
             for name in names:
                 url, dialogue_for = bots[name]
                 print(f"  round {number + 1}/{plan.rounds}, {level} concurrent: {name}...", flush=True)
-                cpu_before = cpu[name]() if cpu and name in cpu else 0.0
-                this_round[name] = asyncio.run(run_load(url, dialogue_for, level, per_round, 0))
-                if cpu and name in cpu:
-                    used = loaded.cpu_seconds[name]
-                    used[level] = used.get(level, 0.0) + cpu[name]() - cpu_before
+                probe = cpu.get(name) if cpu else None
+                cpu_before = probe() if probe else {}
+                this_round[name] = asyncio.run(run_load(url, dialogue_for, level, per_round, 0,
+                                                        probe=turn_cpu.get(name) if turn_cpu else None))
+                if probe:
+                    used = loaded.cpu_seconds[name].setdefault(level, {})
+                    for process, seconds in probe().items():
+                        used[process] = used.get(process, 0.0) + seconds - cpu_before.get(process, seconds)
                 if level in loaded.results[name]:
                     loaded.results[name][level].add(this_round[name])
                 else:
@@ -80,6 +88,42 @@ def record_levels(report: Report, section: str, results: dict[int, LoadResult]) 
                           " / ".join(f"{ms:.0f}" for ms in s["p50_ms_by_turn"]) + " ms"))
         report.add(Figure(section, f"{level} concurrent: messages (errors, empty replies)",
                           f"{result.messages} ({result.errors}, {result.empty_replies})"))
+
+
+def record_cpu(report: Report, section: str, cpu_seconds: dict[int, dict[str, float]],
+               results: dict[int, LoadResult], target_ms: float | None = None) -> None:
+    """CPU milliseconds per message of each process at each concurrency level (from /proc: utime + stime before
+    and after each measured round), their sum against `target_ms` at 10 concurrent, and the table of CPU per turn
+    measured at 1 concurrent (turns one at a time)."""
+    for level, seconds in sorted(cpu_seconds.items()):
+        messages = results[level].messages
+        per_process = {name: used * 1000 / messages if messages else float("nan") for name, used in seconds.items()}
+        report.details.setdefault(section, {})[f"concurrency_{level}"]["cpu_ms_per_message"] = per_process
+        if len(per_process) > 1:
+            report.add(Figure(section, f"{level} concurrent: CPU per message by process",
+                              " / ".join(f"{name} {ms:.1f}" for name, ms in per_process.items()) + " ms"))
+        total = sum(per_process.values())
+        target = f"<= {target_ms:g} ms" if target_ms is not None and level == 10 else ""
+        report.add(Figure(section, f"{level} concurrent: CPU per message", total, "ms", target=target,
+                          met=(total <= target_ms) if target and target_ms is not None else None))
+    probed = next((r for level, r in sorted(results.items()) if r.cpu_by_turn), None)
+    if probed is None:
+        return
+    texts = [text for text, _ in probed.transcript]
+    busiest = results[max(results)].summary()["p50_ms_by_turn"]
+    names = list(next(iter(probed.cpu_by_turn.values())))
+    rows = []
+    for turn, per_process in probed.cpu_ms_by_turn().items():
+        rows.append([str(turn + 1), texts[turn] if turn < len(texts) else "?",
+                     *(f"{per_process.get(name, 0.0):.1f}" for name in names),
+                     f"{sum(per_process.values()):.1f}",
+                     f"{busiest[turn]:.0f}" if turn < len(busiest) else "-"])
+    report.details[section][f"concurrency_{probed.concurrency}"]["cpu_ms_by_turn"] = probed.cpu_ms_by_turn()
+    report.add_table(Table(
+        f"{section}: CPU per turn (ms, mean of {len(probed.latencies_by_turn.get(0, []))} conversations answered one "
+        "turn at a time)", ["turn", "message", *names, "total", f"p50 at {max(results)} concurrent (ms)"], rows,
+        "CPU from /proc (each thread's run time in schedstat) read before and after each turn at 1 concurrent; "
+        "the conversations' texts differ (order numbers, emails): the first conversation's are shown."))
 
 
 def record_conversations(report: Report, section: str, results: dict[int, LoadResult]) -> None:
@@ -112,9 +156,10 @@ def _escalation(report: Report, settings: StackSettings, plan: Plan) -> None:
         report.add(figure)
 
 
-def measure_bots(report: Report, plan: Plan, work: Path, log: IO[str]) -> None:
+def measure_bots(report: Report, plan: Plan, work: Path, log: IO[str], profile_dir: Path) -> None:
     """Create and train a bare `rasa init` bot (timed); serve it next to the whole Concierge stack; load both in
-    alternating rounds; record memory, the escalation latencies and the ratios Concierge / bare."""
+    alternating rounds; record CPU, memory, the escalation latencies and the ratios Concierge / bare; with
+    `plan.profile`, one more round of Concierge under py-spy (bench/profile.py, files into `profile_dir`)."""
     init_dir = work / "bare-bot"
     print("bare rasa init bot: creating and training...", flush=True)
     report.add(Figure(BARE, "rasa init + training time", baseline_bot.create(init_dir, log), "s"))
@@ -140,13 +185,21 @@ def measure_bots(report: Report, plan: Plan, work: Path, log: IO[str]) -> None:
                 BARE: (server.url, lambda i: baseline_bot.DIALOGUE),
                 OURS: (settings.rasa_url, lambda i: concierge_dialogue(*orders[i % len(orders)])),
             }
+            assert server.proc is not None
+            pids = {BARE: {"rasa": server.proc.pid}, OURS: stack.pids()}
             print(f"loading both bots in {plan.rounds} alternating rounds per level...", flush=True)
-            loaded = alternating_load(bots, plan)
+            loaded = alternating_load(bots, plan, cpu={name: TreeCpu(p) for name, p in pids.items()},
+                                      turn_cpu={name: ThreadCpu(p) for name, p in pids.items()})
             results = loaded.results
             for section in (BARE, OURS):
                 record_levels(report, section, results[section])
+                record_cpu(report, section, loaded.cpu_seconds[section], results[section],
+                           CPU_TARGET_MS if section == OURS else None)
                 record_conversations(report, section, results[section])
-            assert server.proc is not None
+            if plan.profile:
+                level = max(plan.concurrency_levels)
+                profile.profile_load(report, OURS, settings.rasa_url, bots[OURS][1], stack.pids(), level,
+                                     max(plan.conversations[level], PROFILE_CONVERSATIONS), profile_dir, log)
             report.add(Figure(BARE, "resident memory after load", tree_rss_mb({"rasa": server.proc.pid})["rasa"],
                               "MB"))
             rss = tree_rss_mb(stack.pids())

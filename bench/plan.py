@@ -22,6 +22,7 @@ class Plan:
     expected_minutes: int
     lookup_on_postgres: bool = False  # tier look-ups in a kept PostgreSQL database (bench/fixture.py), not SQLite
     claims_replicas: tuple[int, ...] = (1,)  # routing-service processes the claims benchmark runs against
+    profile: bool = False  # `--profile`: the bot section alone, with a round of Concierge under py-spy
 
 
 QUICK = Plan("quick", (1, 10), {1: 6, 10: 40}, 1, 2, 2000, (10_000,), False, 300, 300, 4)

@@ -22,10 +22,10 @@ from psycopg import sql
 from bench import baseline_bot
 from bench.bots import BARE, OURS, alternating_load, record_conversations, record_levels, stack_settings
 from bench.dialogues import concierge_dialogue, demo_orders
-from bench.memory import tree_cpu_seconds, tree_rss_mb
+from bench.memory import TreeCpu, tree_rss_mb
 from bench.plan import Plan
 from bench.report import Figure, Report
-from bench.rest_load import Dialogue, LoadResult
+from bench.rest_load import CpuProbe, Dialogue, LoadResult
 from bench.stats import ratio
 from launcher.cluster import Cluster, ClusterSettings
 from launcher.ports import free_base_port
@@ -69,10 +69,6 @@ def _start(running: ExitStack, stack: Stack, report: Report, section: str) -> No
 def _dialogues(database_url: str) -> Callable[[int], Dialogue]:
     orders = demo_orders(database_url)
     return lambda i: concierge_dialogue(*orders[i % len(orders)])
-
-
-def _cpu_of(stack: Stack) -> Callable[[], float]:
-    return lambda: tree_cpu_seconds(stack.pids().values())
 
 
 def replica_shares(access_log: str, front_port: int) -> dict[str, int]:
@@ -123,9 +119,9 @@ def measure(report: Report, plan: Plan, work: Path, log: IO[str]) -> None:
         }
         assert server.proc is not None
         bare_pid = server.proc.pid
-        cpu: dict[str, Callable[[], float]] = {
-            BARE: lambda: tree_cpu_seconds([bare_pid]),
-            **{name: _cpu_of(stack) for name, stack in ((OURS, ours), *clusters.items())},
+        cpu: dict[str, CpuProbe] = {
+            BARE: TreeCpu({"rasa": bare_pid}),
+            **{name: TreeCpu(stack.pids()) for name, stack in ((OURS, ours), *clusters.items())},
         }
         print(f"loading the four in {plan.rounds} alternating rounds per level...", flush=True)
         loaded = alternating_load(bots, plan, cpu=cpu)
@@ -134,7 +130,7 @@ def measure(report: Report, plan: Plan, work: Path, log: IO[str]) -> None:
             record_conversations(report, section, loaded.results[section])
             for level, seconds in sorted(loaded.cpu_seconds[section].items()):
                 report.add(Figure(section, f"{level} concurrent: CPU per message",
-                                  cpu_per_message(seconds, loaded.results[section][level]), "ms"))
+                                  cpu_per_message(sum(seconds.values()), loaded.results[section][level]), "ms"))
         report.add(Figure(BARE, "resident memory after load", tree_rss_mb({"rasa": bare_pid})["rasa"], "MB"))
         for section, stack in ((OURS, ours), *clusters.items()):
             report.add(Figure(section, "resident memory after load (every process)",

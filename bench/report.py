@@ -23,6 +23,16 @@ class Figure:
     met: bool | None = None
 
 
+@dataclass(frozen=True)
+class Table:
+    """Figures that read better side by side (CPU per turn and process, a profile's functions)."""
+
+    title: str
+    columns: list[str]
+    rows: list[list[str]]
+    note: str = ""
+
+
 @dataclass
 class Report:
     """Everything one `python -m bench` run found."""
@@ -32,6 +42,7 @@ class Report:
     figures: list[Figure] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)  # JSON-like figures per section
     notes: list[str] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
 
     def add(self, figure: Figure) -> Figure:
         """Record a figure and print it at once."""
@@ -39,6 +50,12 @@ class Report:
         print(f"  {figure.section} | {figure.name}: {format_value(figure.value, figure.unit)}"
               + (f"  (target {figure.target}: {verdict(figure.met)})" if figure.target else ""), flush=True)
         return figure
+
+    def add_table(self, table: Table) -> Table:
+        """Record a table and print it at once."""
+        self.tables.append(table)
+        print("\n".join(["", *table_lines(table)]), flush=True)
+        return table
 
 
 def format_value(value: float | int | str, unit: str = "") -> str:
@@ -66,6 +83,14 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def table_lines(table: Table) -> list[str]:
+    """A table in Markdown: its title, header, rows and note."""
+    lines = [f"### {table.title}", "", "| " + " | ".join(_cell(c) for c in table.columns) + " |",
+             "|" + "---|" * len(table.columns)]
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in table.rows]
+    return lines + (["", table.note] if table.note else [])
+
+
 def render_markdown(report: Report) -> str:
     """The machine facts and a table of every figure (section, figure, value, target, met?)."""
     lines = [f"# Concierge benchmark ({report.mode} mode)", "", "| Machine | |", "|---|---|"]
@@ -74,6 +99,8 @@ def render_markdown(report: Report) -> str:
     for f in report.figures:
         cells = (f.section, f.name, format_value(f.value, f.unit), f.target or "-", verdict(f.met) if f.target else "-")
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    for table in report.tables:
+        lines += ["", *table_lines(table)]
     if report.notes:
         lines += ["", "Notes:", ""] + [f"- {note}" for note in report.notes]
     return "\n".join(lines) + "\n"

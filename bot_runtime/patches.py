@@ -30,6 +30,7 @@ from bot_runtime import (
     message_limit,
     relay_once,
     resend_once,
+    rule_index,
     store_failures,
     token_redaction,
 )
@@ -76,6 +77,8 @@ PATCHES: tuple[Patch, ...] = (
           "customer tokens are stored as their digest, never as working credentials"),
     Patch(store_failures, ("rasa.core.tracker_store.SQLTrackerStore.session_scope",),
           "a failing save fails that turn only; Rasa exited the process on any ValueError"),
+    Patch(rule_index, ("rasa.core.policies.rule_policy.RulePolicy._get_possible_keys",),
+          "RulePolicy checks the rules that can match the current state, not all 660 (2.8 of 20 ms a message)"),
 )
 
 

@@ -13,18 +13,27 @@ applied: `install()` makes Rasa's two endpoints skip a call whose key the conver
 - `POST /conversations/<id>/trigger_intent` calls `MessageProcessor.trigger_external_user_uttered` under the lock;
   an intent whose `relay_id` entity is in the tracker is not triggered again (the bot would say it twice).
 The tracker Rasa loads holds the latest session's events: a retry after a new session began is not recognised
-(sessions start after an hour without messages; the outbox's retries come within minutes).
+(sessions start after an hour without messages; the outbox's retries come within minutes). The events endpoint
+finds the keys it is sent without loading the conversation on Rasa's SQL stores (bot_runtime/event_search.py: the
+latest session's bot and user rows whose JSON holds a key's text, each then checked as the event it stores).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from typing import Any
 
 import rasa.server
+import sqlalchemy as sa
 from rasa.core.processor import MessageProcessor
+from rasa.core.tracker_store import TrackerStore
 from rasa.shared.core.events import BotUttered, Event, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot_runtime.event_search import json_text, latest_session_rows, sql_store
+
+logger = logging.getLogger(__name__)
 
 RELAY_ID = "relay_id"
 _installed: list[bool] = []
@@ -45,6 +54,25 @@ def relay_id_of(event: Event) -> str | None:
 def applied_relay_ids(events: Iterable[Event]) -> set[str]:
     """The relay keys of `events` (a tracker's)."""
     return {key for key in map(relay_id_of, events) if key is not None}
+
+
+async def applied_in_store(store: TrackerStore, conversation_id: str, keys: set[str]) -> set[str]:
+    """Which of `keys` the conversation's latest session in `store` already holds. A store that fails to answer
+    holds none (as Rasa's FailSafeTrackerStore answers a failed read with no tracker): the events are applied."""
+    sql = sql_store(store)
+    if sql is None:
+        stored = await store.retrieve(conversation_id)  # None for a new conversation
+        return applied_relay_ids(stored.events) & keys if stored is not None else set()
+    seen: set[str] = set()
+    try:
+        for key in keys:
+            rows = latest_session_rows(sql, conversation_id, [BotUttered.type_name, UserUttered.type_name],
+                                       json_text(key))
+            seen |= applied_relay_ids(Event.from_parameters(row) for row in rows) & {key}
+    except sa.exc.SQLAlchemyError:
+        logger.exception("could not look up relay keys of %s; applying the events", conversation_id)
+        return set()
+    return seen
 
 
 def _entity_relay_id(entities: Any) -> str | None:
@@ -69,9 +97,9 @@ def install() -> None:
 
     async def update_conversation_with_events(conversation_id: str, processor: MessageProcessor, domain: Any,
                                               events: list[Event]) -> DialogueStateTracker:
-        if any(relay_id_of(event) for event in events):
-            stored = await processor.tracker_store.retrieve(conversation_id)  # None for a new conversation
-            seen = applied_relay_ids(stored.events) if stored is not None else set()
+        keys = applied_relay_ids(events)
+        if keys:
+            seen = await applied_in_store(processor.tracker_store, conversation_id, keys)
             events[:] = [event for event in events if relay_id_of(event) is None or relay_id_of(event) not in seen]
         tracker_after: DialogueStateTracker = await update(conversation_id, processor, domain, events)
         return tracker_after

@@ -5,7 +5,7 @@ session was checked against in the `session_started_metadata` slot. Rasa stores 
 could read the tracker store (a backup, an export, a trainer's query) held working credentials until they expired.
 `redacted` gives the events to store with the token replaced by its digest (bot_runtime/token_digest.py); the tracker in
 memory, which the actions receive this turn, keeps the token. `install()` applies it to Rasa's SQL tracker store
-(PostgreSQL in production); the embedded SQLite store applies it in its own `_additional_events`.
+(PostgreSQL in production); the embedded SQLite store applies it in its own `save`.
 """
 
 from __future__ import annotations

@@ -4,8 +4,9 @@ Rasa opens a new SQLite connection for every read and every write (SQLAlchemy 1.
 commits in rollback-journal mode with a full sync, and rebuilds its ORM queries for every message. This store keeps
 Rasa's table, event format and query semantics (so every reader of the file still works: the latest session's events
 are those from its `session_started` timestamp on) but reuses connections, writes in WAL mode with
-synchronous=NORMAL (a commit survives a crash of any process; only a power loss can undo the last commits), and
-runs the per-message reads as two prepared statements.
+synchronous=NORMAL (a commit survives a crash of any process; only a power loss can undo the last commits), runs the
+per-message reads as two prepared statements, and writes a message's new events as the rows Rasa writes in one
+executemany INSERT, not through ORM objects (whose unit of work was 0.75 ms of the 1.8 ms a save took).
 Use in endpoints.yml as `type: bot_runtime.tracker_store.SQLiteTrackerStore` with `db: <file>`.
 """
 
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,7 +22,7 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
-from sqlalchemy.orm import Session
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.pool import QueuePool
 
 from bot_runtime.token_redaction import redacted
@@ -37,7 +37,7 @@ def _apply_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _latest_session_filter(events: sa.Table) -> Any:
+def latest_session_filter(events: sa.Table) -> Any:
     """Rasa's condition for the latest session: from the newest `session_started` timestamp on (else everything)."""
     session_start = (
         sa.select(sa.func.max(events.c.timestamp))
@@ -45,6 +45,14 @@ def _latest_session_filter(events: sa.Table) -> Any:
         .scalar_subquery()
     )
     return sa.or_(events.c.timestamp >= session_start, session_start.is_(None))
+
+
+def _row(sender_id: str, event: Event) -> dict[str, Any]:
+    """The events table's row of one event, as `SQLTrackerStore.save` makes it."""
+    data = event.as_dict()
+    return {"sender_id": sender_id, "type_name": event.type_name, "timestamp": data.get("timestamp"),
+            "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+            "action_name": data.get("name"), "data": json.dumps(data)}
 
 
 class SQLiteTrackerStore(SQLTrackerStore):
@@ -69,9 +77,10 @@ class SQLiteTrackerStore(SQLTrackerStore):
         events = self.SQLEvent.__table__
         of_sender = events.c.sender_id == sa.bindparam("sender_id")
         self._latest_session_data = (
-            sa.select(events.c.data).where(of_sender, _latest_session_filter(events)).order_by(events.c.id)
+            sa.select(events.c.data).where(of_sender, latest_session_filter(events)).order_by(events.c.id)
         )
-        self._latest_session_count = sa.select(sa.func.count()).where(of_sender, _latest_session_filter(events))
+        self._latest_session_count = sa.select(sa.func.count()).where(of_sender, latest_session_filter(events))
+        self._insert = events.insert()
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The tracker of the conversation's latest session (None when the conversation is unknown)."""
@@ -81,7 +90,14 @@ class SQLiteTrackerStore(SQLTrackerStore):
             return None
         return DialogueStateTracker.from_dict(sender_id, [json.loads(data) for data in rows], self.domain.slots)
 
-    def _additional_events(self, session: Session, tracker: DialogueStateTracker) -> Iterator[Event]:
-        """The tracker's events after those of its latest session already stored."""
-        stored = session.execute(self._latest_session_count, {"sender_id": tracker.sender_id}).scalar_one()
-        return redacted(itertools.islice(tracker.events, stored, len(tracker.events)))
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Store the events of the tracker's latest session not stored yet: the rows Rasa's save writes (the event
+        as JSON, its type, timestamp, intent and action names), tokens redacted, in one transaction."""
+        await self.stream_events(tracker)
+        with self.session_scope() as session:
+            stored = session.execute(self._latest_session_count, {"sender_id": tracker.sender_id}).scalar_one()
+            rows = [_row(tracker.sender_id, event)
+                    for event in redacted(itertools.islice(tracker.events, stored, len(tracker.events)))]
+            if rows:
+                session.execute(self._insert, rows)
+            session.commit()

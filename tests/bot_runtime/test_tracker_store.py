@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import sqlite3
 from pathlib import Path
 
@@ -78,15 +79,16 @@ def test_conversations_read_back_exactly_as_rasas_own_sql_store_reads_them(domai
 
 def test_saving_a_conversation_again_writes_the_rows_rasas_store_writes(domain: Domain, tmp_path: Path) -> None:
     stored: dict[str, list[tuple[str, ...]]] = {}
+    conversation, listen = _conversation(domain, "twice"), ActionExecuted("action_listen")
     for name, store in (("ours", SQLiteTrackerStore(domain, db=str(tmp_path / "ours.db"))),
                         ("rasa", SQLTrackerStore(domain, dialect="sqlite", db=str(tmp_path / "rasa.db")))):
-        asyncio.run(store.save(_conversation(domain, "twice")))
+        asyncio.run(store.save(copy.deepcopy(conversation)))
         tracker = asyncio.run(store.retrieve("twice"))
         assert tracker is not None
-        tracker.update(ActionExecuted("action_listen"))
+        tracker.update(copy.deepcopy(listen))
         asyncio.run(store.save(tracker))
         with sqlite3.connect(tmp_path / f"{name}.db") as conn:
             stored[name] = [tuple(row) for row in conn.execute(
-                "SELECT type_name, action_name, intent_name FROM events ORDER BY id")]
+                "SELECT sender_id, type_name, timestamp, action_name, intent_name, data FROM events ORDER BY id")]
     assert len(stored["ours"]) == 7
     assert stored["ours"] == stored["rasa"]

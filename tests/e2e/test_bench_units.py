@@ -7,6 +7,7 @@ import json
 import math
 import os
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -18,12 +19,14 @@ import pytest
 from bench.bots import alternating_load
 from bench.commands import last_json_object, numeric_leaves
 from bench.fixture import database_name, fixture_label, load_seconds_if_loaded, loaded_label, shop_chunks
-from bench.memory import descendants, tree_cpu_seconds, tree_rss_mb
+from bench.memory import ThreadCpu, TreeCpu, descendants, tree_cpu_seconds, tree_rss_mb
 from bench.plan import CLUSTER
 from bench.production import cpu_per_message, replica_shares
-from bench.report import Figure, Report, format_value, render_markdown, to_json, write
+from bench.profile import Frame, own_inclusive_table, parse_folded, shares, speedscope, top_table
+from bench.report import Figure, Report, Table, format_value, render_markdown, to_json, write
 from bench.rest_load import LoadResult, rest_webhook, run_load
 from bench.stats import latency_summary_ms, percentile, ratio
+from launcher.settings import ROOT
 
 
 def test_percentile_interpolates_like_numpy() -> None:
@@ -173,15 +176,111 @@ def test_alternating_load_ratios_each_round_and_counts_cpu(echo_bot: str) -> Non
     plan = replace(CLUSTER, concurrency_levels=(2,), conversations={2: 4}, rounds=2)
     calls: list[str] = []
 
-    def cpu(name: str) -> float:
+    def cpu(name: str) -> dict[str, float]:
         calls.append(name)
-        return float(len(calls))  # grows by 1 between the reading before and after a measured round
+        return {"rasa": float(len(calls)), "actions": 0.5 * len(calls)}  # grows between readings of a round
 
     bots = {"bare": (echo_bot, lambda i: ("hi",)), "ours": (echo_bot, lambda i: ("hi", "bye"))}
     loaded = alternating_load(bots, plan, baseline="bare", cpu={"ours": lambda: cpu("ours")})
     assert loaded.results["bare"][2].messages == 4 and loaded.results["ours"][2].messages == 8
     assert list(loaded.round_ratios) == ["ours"] and len(loaded.round_ratios["ours"][2]) == 2
-    assert loaded.cpu_seconds == {"ours": {2: 2.0}}  # two rounds, 1 s each
+    assert loaded.cpu_seconds == {"ours": {2: {"rasa": 2.0, "actions": 1.0}}}  # two rounds, per process
+    assert loaded.results["ours"][2].cpu_by_turn == {}  # turns overlap at 2 concurrent: not probed
+
+
+def test_one_sender_at_a_time_gets_the_cpu_of_each_turn(echo_bot: str) -> None:
+    readings = iter(range(1000))
+
+    def probe() -> dict[str, float]:
+        n = next(readings)
+        return {"rasa": n * 0.010, "routing": n * 0.001}  # each turn: 10 ms and 1 ms
+
+    result = asyncio.run(run_load(echo_bot, lambda i: ("hi", "bye"), concurrency=1, conversations=3,
+                                  warmup_conversations=1, probe=probe))
+    assert result.messages == 6
+    by_turn = result.cpu_ms_by_turn()
+    assert set(by_turn) == {0, 1}
+    assert by_turn[0] == {"rasa": pytest.approx(10.0), "routing": pytest.approx(1.0)}
+    merged = LoadResult(concurrency=1, conversations=0)
+    merged.add(result)
+    merged.add(result)
+    assert merged.cpu_ms_by_turn()[1]["rasa"] == pytest.approx(10.0)
+
+
+def test_tree_cpu_reads_each_named_process() -> None:
+    reading = TreeCpu({"me": os.getpid()})()
+    assert set(reading) == {"me"} and reading["me"] > 0
+
+
+def test_thread_cpu_counts_from_its_start_and_never_goes_back() -> None:
+    cpu = ThreadCpu({"me": os.getpid()})
+    start = cpu()["me"]
+    assert 0 <= start < 0.05
+
+    def spin() -> None:
+        deadline = time.thread_time() + 0.05
+        while time.thread_time() < deadline:
+            pass
+
+    worker = threading.Thread(target=spin)
+    worker.start()
+    time.sleep(0.01)
+    during = cpu()["me"]  # reads the worker while it runs
+    worker.join()
+    after = cpu()["me"]  # the worker is gone: what it used stays counted
+    assert during - start > 0.001  # the worker's run time so far
+    assert after >= during  # though its thread is gone
+
+
+FOLDED = (
+    "process 7:\"python -m bot_runtime run\";<module> (/x/.venv/bot/lib/python3.10/site-packages/rasa/__main__.py:1);"
+    f"handle_message ({ROOT}/bot_runtime/resend_once.py:41);"
+    "retrieve (/x/.venv/bot/lib/python3.10/site-packages/rasa/core/tracker_store.py:900);"
+    "loads (/usr/lib/python3.10/json/__init__.py:299) 6\n"
+    "<module> (/x/.venv/bot/lib/python3.10/site-packages/rasa/__main__.py:1);"
+    f"handle_message ({ROOT}/bot_runtime/resend_once.py:41) 2\n"
+    "<module> (/x/.venv/bot/lib/python3.10/site-packages/rasa/__main__.py:1);"
+    "execute (/x/.venv/bot/lib/python3.10/site-packages/sqlalchemy/engine/base.py:10) 2\n"
+    "garbage line\n"
+)
+
+
+def test_profile_shares_attribute_each_sample_to_its_deepest_own_or_rasa_function() -> None:
+    stacks = parse_folded(FOLDED)
+    assert sum(stacks.values()) == 10
+    found = shares(stacks)
+    retrieve = next(f for f in found.attributed if f.startswith("retrieve "))
+    handle = next(f for f in found.attributed if f.startswith("handle_message "))
+    main = next(f for f in found.attributed if f.startswith("<module> "))
+    assert found.attributed[retrieve] == pytest.approx(0.6)  # json under it counts for it
+    assert found.attributed[handle] == pytest.approx(0.2)
+    assert found.attributed[main] == pytest.approx(0.2)  # sqlalchemy called from it
+    assert found.inclusive[handle] == pytest.approx(0.8) and found.inclusive[main] == pytest.approx(1.0)
+    assert found.leaf_origin == {"stdlib:json": pytest.approx(0.6), "own": pytest.approx(0.2),
+                                 "sqlalchemy": pytest.approx(0.2)}
+    assert Frame.parse(handle).where == "bot_runtime/resend_once.py" and Frame.parse(handle).origin == "own"
+    table = top_table("rasa", found, cpu_ms_per_message=20.0)
+    assert table.rows[0][:5] == ["retrieve", "rasa/core/tracker_store.py:900", "60.0%", "60.0%", "12.00"]
+    own = own_inclusive_table({"rasa": (found, 20.0)})
+    assert [row[1] for row in own.rows] == ["handle_message"] and own.rows[0][4] == "16.00"
+
+
+def test_speedscope_file_keeps_every_sample() -> None:
+    stacks = parse_folded(FOLDED)
+    doc = speedscope(stacks, "rasa")
+    profile = doc["profiles"][0]  # type: ignore[index]
+    assert profile["type"] == "sampled" and sum(profile["weights"]) == 10
+    frames = doc["shared"]["frames"]  # type: ignore[index]
+    assert len(frames) == 5 and {"name": "loads", "file": "/usr/lib/python3.10/json/__init__.py", "line": 299} in frames
+    assert all(max(sample) < len(frames) for sample in profile["samples"])
+
+
+def test_report_renders_tables_after_the_figures() -> None:
+    report = _report()
+    report.add_table(Table("CPU per turn", ["turn", "rasa"], [["1", "12.5"]], "a note"))
+    text = render_markdown(report)
+    assert "### CPU per turn\n\n| turn | rasa |\n|---|---|\n| 1 | 12.5 |\n\na note" in text
+    assert text.index("### CPU per turn") > text.index("| Training |")
 
 
 def test_shop_chunks_keep_ids_and_keys_unique() -> None:
