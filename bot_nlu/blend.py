@@ -34,6 +34,17 @@ def blend(previous: list[dict[str, Any]], own: dict[str, float], weight: float) 
             for name, score in sorted(scores.items(), key=lambda item: (-item[1], item[0]))]
 
 
+
+def sentence_rows(messages: list[Message]) -> list[csr_matrix]:
+    """Each message's sentence-level features (sparse, then dense) as one row; a blank text may have fewer."""
+    rows = []
+    for message in messages:
+        text = [f for f in message.features if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE]
+        parts = [f.features for f in text if f.is_sparse()] + [csr_matrix(f.features) for f in text
+                                                                 if not f.is_sparse()]
+        rows.append(hstack(parts, format="csr") if parts else csr_matrix((1, 0)))
+    return rows
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class BlendedLogisticRegression(LogisticRegressionClassifier):
     """Trains like LogisticRegressionClassifier; predicts the average with the previous classifier's ranking."""
@@ -48,13 +59,7 @@ class BlendedLogisticRegression(LogisticRegressionClassifier):
         The parent asks each message for all its combined sparse features, which copies and stacks the per-token
         matrices too; only the sentence-level ones are used, so this stacks just those, in the same order.
         """
-        rows = []
-        for message in messages:
-            text = [f for f in message.features if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE]
-            parts = [f.features for f in text if f.is_sparse()] + [csr_matrix(f.features) for f in text
-                                                                     if not f.is_sparse()]
-            rows.append(hstack(parts, format="csr") if parts else csr_matrix((1, 0)))
-        return vstack(rows, format="csr")
+        return vstack(sentence_rows(messages), format="csr")
 
     def probabilities(self, features: csr_matrix) -> Any:
         """predict_proba of the multinomial model (lbfgs, more than two intents) without scikit-learn's input
@@ -65,10 +70,16 @@ class BlendedLogisticRegression(LogisticRegressionClassifier):
     def process(self, messages: list[Message]) -> list[Message]:
         if not messages:
             return messages
-        probabilities = self.probabilities(self._create_X(messages))
+        # a message without the full set of features (an empty or blank text: some featurizers give it none) keeps
+        # DIET's ranking; blending it raised a dimension mismatch inside Rasa and the customer's turn was lost
+        width = self.clf.coef_.shape[1]
+        pairs = [(m, row) for m, row in zip(messages, sentence_rows(messages), strict=True) if row.shape[1] == width]
+        if not pairs:
+            return messages
+        probabilities = self.probabilities(vstack([row for _, row in pairs], format="csr"))
         weight, length = float(self.config["previous_weight"]), int(self.config["ranking_length"])
         names = [str(name) for name in self.clf.classes_]
-        for message, row in zip(messages, probabilities, strict=True):
+        for (message, _), row in zip(pairs, probabilities, strict=True):
             own = {name: float(p) for name, p in zip(names, row, strict=True)}
             ranking = blend(message.get(INTENT_RANKING_KEY) or [], own, weight)
             message.set(INTENT, ranking[0], add_to_output=True)

@@ -44,15 +44,25 @@ def test_every_target_exists_in_this_rasa_and_every_patch_says_why() -> None:
             assert callable(patches.resolve(target)), target
 
 
+CHAINS = """
+import json
+from bot_runtime import patches
+patches.install_all()
+print(json.dumps({target: [f.__module__ for f in patches._functions_behind(patches.resolve(target), set())]
+                  for target in ("rasa.core.processor.MessageProcessor.handle_message", "rasa.core.run.configure_app")}))
+"""
+
+
 def test_the_wrappers_of_one_target_run_in_the_registry_order() -> None:
-    """Installed later is outside: handle_message runs resend_once before message_limit."""
-    patches.install_all()
-    outer = patches.resolve("rasa.core.processor.MessageProcessor.handle_message")
-    chain = [f.__module__ for f in patches._functions_behind(outer, set())]
-    assert chain.index("bot_runtime.resend_once") < chain.index("bot_runtime.message_limit")
-    outer = patches.resolve("rasa.core.run.configure_app")
-    chain = [f.__module__ for f in patches._functions_behind(outer, set())]
-    assert chain.index("bot_runtime.chat_origins") < chain.index("bot_runtime.channel_guard")
+    """Installed later is outside: handle_message runs resend_once before message_limit (in a fresh process: other
+    tests install single patches in their own order)."""
+    done = subprocess.run([sys.executable, "-c", CHAINS], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    chains = json.loads(done.stdout.strip().splitlines()[-1])
+    handle = chains["rasa.core.processor.MessageProcessor.handle_message"]
+    assert handle.index("bot_runtime.resend_once") < handle.index("bot_runtime.message_limit")
+    configure = chains["rasa.core.run.configure_app"]
+    assert configure.index("bot_runtime.chat_origins") < configure.index("bot_runtime.channel_guard")
 
 
 def test_another_rasa_version_is_refused_with_what_to_do() -> None:
