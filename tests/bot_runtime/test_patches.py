@@ -48,8 +48,9 @@ CHAINS = """
 import json
 from bot_runtime import patches
 patches.install_all()
+targets = ("rasa.core.processor.MessageProcessor.handle_message", "rasa.core.run.configure_app")
 print(json.dumps({target: [f.__module__ for f in patches._functions_behind(patches.resolve(target), set())]
-                  for target in ("rasa.core.processor.MessageProcessor.handle_message", "rasa.core.run.configure_app")}))
+                  for target in targets}))
 """
 
 
