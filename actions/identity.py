@@ -122,6 +122,21 @@ def _remembered(token: str) -> bool | None:
     return None if until is None else utcnow() < until
 
 
+def turn_tokens(tracker: Tracker) -> tuple[dict[str, Any], str | None, str | None]:
+    """A copy of the session metadata, the latest message's usable token, and the token (or digest) this session's
+    identity was checked against."""
+    metadata = tracker.get_slot("session_started_metadata")
+    metadata = dict(metadata) if isinstance(metadata, dict) else {}
+    return metadata, usable_token(tracker.latest_message.get("metadata")), stored_token(metadata)
+
+
+async def still_valid(token: str) -> bool:
+    """Whether a token checked before is still valid: remembered until its `exp`, else asked again (RoutingError
+    when the service cannot tell)."""
+    known = _remembered(token)
+    return bool(known or (known is None and await verified_sign_in(token)))
+
+
 async def checked_identity(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
     """Identity events for this turn, following the shop token of the customer's latest message.
 
@@ -130,14 +145,11 @@ async def checked_identity(dispatcher: CollectingDispatcher, tracker: Tracker) -
     - No token any more: a signed-in identity ends; a guest's order proof stays (it never came from a token).
     The tracker's slots are updated in place, so that the rest of the action sees the result.
     """
-    metadata = tracker.get_slot("session_started_metadata")
-    metadata = dict(metadata) if isinstance(metadata, dict) else {}
-    latest, checked = usable_token(tracker.latest_message.get("metadata")), stored_token(metadata)
+    metadata, latest, checked = turn_tokens(tracker)
     was_signed_in = signed_in(tracker)
     try:
         if digest_of(latest) == digest_of(checked):  # the same token, or the same as the one stored as a digest
-            known = _remembered(latest) if latest is not None else False
-            if not was_signed_in or known or (known is None and await verified_sign_in(latest or "")):
+            if not was_signed_in or (latest is not None and await still_valid(latest)):
                 return []
             events = identity_events(None)  # the token the customer signed in with has expired (or never was)
         else:
@@ -165,19 +177,16 @@ async def same_signed_in_customer(tracker: Tracker) -> tuple[bool, list[EventTyp
     """During a handoff: whether the latest message comes from the customer the conversation is signed in as, and
     the events that record a renewed token of that same customer. The agent talks to that customer, so a message
     without their sign-in (no token, another customer's, expired, forged) is not theirs, whatever the conversation id.
-    A guest's conversation has no sign-in to check. The same token as checked before is trusted when the service
-    cannot be asked (it was checked this session); a new token must be verified."""
+    A guest's conversation has no sign-in to check. The same token as checked before passes while it is valid; one
+    the process cannot confirm (not remembered by this process while the service is unreachable) is refused too."""
     if not signed_in(tracker):
         return True, []
-    metadata = tracker.get_slot("session_started_metadata")
-    metadata = dict(metadata) if isinstance(metadata, dict) else {}
-    latest, checked = usable_token(tracker.latest_message.get("metadata")), stored_token(metadata)
+    metadata, latest, checked = turn_tokens(tracker)
     if latest is None:
         return False, []
     try:
         if digest_of(latest) == digest_of(checked):
-            known = _remembered(latest)
-            return bool(known or (known is None and await verified_sign_in(latest))), []
+            return await still_valid(latest), []
         customer = await verified_sign_in(latest)  # the shop renewed the token, or someone else's
     except RoutingError:
         logger.warning("could not verify a new token during the handoff of %s", tracker.sender_id)
@@ -191,8 +200,7 @@ async def same_signed_in_customer(tracker: Tracker) -> tuple[bool, list[EventTyp
 def unchecked_token(tracker: Tracker) -> str | None:
     """The latest message's token when this session's identity was not checked against it (the service could not be
     asked this turn): what a request kept now needs in order to be decided later for the customer it came from."""
-    latest = usable_token(tracker.latest_message.get("metadata"))
-    checked = stored_token(tracker.get_slot("session_started_metadata"))
+    _, latest, checked = turn_tokens(tracker)
     return latest if latest is not None and digest_of(latest) != digest_of(checked) else None
 
 
